@@ -1,0 +1,34 @@
+"""``newsetl db``: create, migrate and inspect the warehouse."""
+
+from __future__ import annotations
+
+import typer
+
+from newsetl.cli.app import DatabaseOption, app
+from newsetl.cli.output import console
+from schemas.db import make_engine
+from schemas.migrate import current, head, upgrade
+
+db_app = typer.Typer(help="Create, migrate and inspect the warehouse.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def upgrade_command(
+    revision: str = typer.Argument("head", help="Target revision."),
+    database_url: str | None = DatabaseOption,
+) -> None:
+    """Create the warehouse or migrate it to the newest revision."""
+    engine = make_engine(database_url)
+    upgrade(engine, revision)
+    console.print(f"warehouse at revision [bold]{current(engine)}[/] ({engine.url!r})")
+
+
+@db_app.command("current")
+def current_command(database_url: str | None = DatabaseOption) -> None:
+    """Print the warehouse's revision and whether it is the newest."""
+    engine = make_engine(database_url)
+    revision = current(engine)
+    newest = head()
+    state = "up to date" if revision == newest else f"behind: newest is {newest}"
+    console.print(f"{revision or 'empty (run `newsetl db upgrade`)'} ({state})")

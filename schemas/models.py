@@ -1,0 +1,223 @@
+"""The warehouse: SQLAlchemy 2 typed declarative models (design §3).
+
+Every table that receives loads has a natural unique key, so every write can be an upsert
+and re-running any step adds nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from schemas.types import UTCDateTime, utcnow
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+SOURCE_KINDS = ("feed", "site", "epaper", "file")
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a stable constraint naming scheme for migrations."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+    }
+
+
+class Source(Base):
+    """Where articles come from: a feed, a site, an e-paper or a folder of files."""
+
+    __tablename__ = "source"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    home_url: Mapped[str | None] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PipelineRun(Base):
+    """One run of a crawl, an import or the ETL, with its counts per stage."""
+
+    __tablename__ = "pipeline_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # crawl | import | etl
+    name: Mapped[str | None] = mapped_column(String(200))  # spider name, source slug, ...
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default="running")  # running|success|failed
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    airflow_run_id: Mapped[str | None] = mapped_column(String(250), index=True)
+    message: Mapped[str | None] = mapped_column(Text)
+
+
+class RawDocument(Base):
+    """A page or file as it was fetched, with the item its parser made of it.
+
+    ``content_hash`` is the SHA-256 of the raw bytes: landing the same bytes again for the
+    same source and URL adds nothing. ``processed_run_id`` stays empty until the ETL took it.
+    """
+
+    __tablename__ = "raw_document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id"), index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("pipeline_run.id"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    http_status: Mapped[int | None] = mapped_column(SmallInteger)
+    encoding: Mapped[str | None] = mapped_column(String(32))
+    raw_body: Mapped[bytes] = mapped_column(LargeBinary)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    item: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    processed_run_id: Mapped[int | None] = mapped_column(ForeignKey("pipeline_run.id"))
+
+    source: Mapped[Source] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("source_id", "url", "content_hash"),
+        Index("ix_raw_document_unprocessed", "processed_run_id", "id"),
+    )
+
+
+class Category(Base):
+    """A node of the category tree; ``path`` (``新媒体/ZAKER/source``) is its natural key."""
+
+    __tablename__ = "category"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"))
+    path: Mapped[str] = mapped_column(String(1000), unique=True)
+    depth: Mapped[int] = mapped_column(SmallInteger)
+
+
+class Article(Base):
+    """A clean, validated article. ``canonical_url`` is its identity.
+
+    Articles without any URL (a plain-text file) get ``urn:newsetl:text:<sha256>`` of their
+    normalised body text as identity, so re-importing them changes nothing.
+    """
+
+    __tablename__ = "article"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id"), index=True)
+    raw_document_id: Mapped[int | None] = mapped_column(ForeignKey("raw_document.id"))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    canonical_url: Mapped[str] = mapped_column(String(2000), unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    kicker: Mapped[str | None] = mapped_column(String(500))
+    subtitle: Mapped[str | None] = mapped_column(String(500))
+    column: Mapped[str | None] = mapped_column(String(200), index=True)
+    page: Mapped[str | None] = mapped_column(String(200))
+    author: Mapped[str | None] = mapped_column(String(200), index=True)
+    origin: Mapped[str | None] = mapped_column(String(200))  # 来源 line, when the page has one
+    published_at: Mapped[datetime | None] = mapped_column(index=True)
+    head_image: Mapped[str | None] = mapped_column(String(2000))
+    thumbnail: Mapped[str | None] = mapped_column(String(2000))
+    comments: Mapped[bool | None] = mapped_column(Boolean)
+    tags: Mapped[list[str]] = mapped_column(default=list)
+    body_html: Mapped[str] = mapped_column(Text)
+    body_text: Mapped[str] = mapped_column(Text)
+    char_count: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    language: Mapped[str | None] = mapped_column(String(16))
+    duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("article.id"), index=True)
+    inferred_fields: Mapped[list[str]] = mapped_column(default=list)
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    source: Mapped[Source] = relationship()
+    categories: Mapped[list[ArticleCategory]] = relationship(
+        order_by="ArticleCategory.position", cascade="all, delete-orphan"
+    )
+    images: Mapped[list[Image]] = relationship(
+        order_by="Image.position", cascade="all, delete-orphan"
+    )
+
+
+class ArticleCategory(Base):
+    """An article's ordered category path: position 0 is the root of the hierarchy."""
+
+    __tablename__ = "article_category"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("article.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("category.id"), index=True)
+
+    category: Mapped[Category] = relationship()
+
+
+class Image(Base):
+    """An image of an article body, in reading order, with its original (unproxied) URL."""
+
+    __tablename__ = "image"
+    __table_args__ = (UniqueConstraint("article_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(SmallInteger)
+    url: Mapped[str] = mapped_column(String(2000))
+    proxied_url: Mapped[str | None] = mapped_column(String(2000))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    caption: Mapped[str | None] = mapped_column(Text)
+
+
+class LshBucket(Base):
+    """MinHash LSH band keys of loaded articles, so near-duplicates are found across runs."""
+
+    __tablename__ = "lsh_bucket"
+
+    band: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("article.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class RejectedRecord(Base):
+    """A record that failed parsing, cleaning or validation, with every reason and value."""
+
+    __tablename__ = "rejected_record"
+    __table_args__ = (UniqueConstraint("raw_document_id", "stage"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("pipeline_run.id"), index=True)
+    raw_document_id: Mapped[int | None] = mapped_column(ForeignKey("raw_document.id"))
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("source.id"))
+    stage: Mapped[str] = mapped_column(String(16))  # parse | clean | validate | load
+    reason: Mapped[str] = mapped_column(String(500))
+    failures: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    record: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

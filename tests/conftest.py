@@ -1,0 +1,82 @@
+"""Shared fixtures: a migrated warehouse on SQLite and on PostgreSQL.
+
+Tests that take ``warehouse_url`` or ``engine`` run once per backend. The PostgreSQL run
+uses a database created for this test session on the server named by
+``NEWSETL_TEST_POSTGRES_URL`` and is skipped, with that reason, where the variable is unset.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from schemas.db import database_url, make_engine
+from schemas.migrate import upgrade
+from schemas.models import Base
+
+POSTGRES_ENV = "NEWSETL_TEST_POSTGRES_URL"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this session, dropped at the end."""
+    server = os.environ.get(POSTGRES_ENV)
+    if not server:
+        pytest.skip(f"{POSTGRES_ENV} is not set: PostgreSQL tests need a server")
+    admin_url = make_url(database_url(server))
+    name = f"newsetl_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _empty_postgres(url: str) -> None:
+    engine = make_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def warehouse_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """URL of an empty, migrated warehouse on each backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'warehouse.db'}"
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        return url
+    url = request.getfixturevalue("postgres_database")
+    _empty_postgres(url)
+    return url
+
+
+@pytest.fixture
+def engine(warehouse_url: str) -> Iterator[Engine]:
+    """An engine on the empty, migrated warehouse."""
+    engine = make_engine(warehouse_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def use_warehouse(warehouse_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Point ``NEWSETL_DATABASE_URL`` (what the CLI reads) at the test warehouse."""
+    monkeypatch.setenv("NEWSETL_DATABASE_URL", warehouse_url)
+    return warehouse_url
