@@ -18,6 +18,7 @@ import yaml
 
 from schemas.identity import zaker_url_from_images
 from schemas.items import ArticleItem
+from spiders.encoding import decode
 from spiders.parsers.base import LayoutParser, attribute
 
 
@@ -29,6 +30,7 @@ FRONT_MATTER = re.compile(r"\A\s*---[ \t]*\r?\n(?P<yaml>.*?)\r?\n---[ \t]*(?:\r?
 PARAGRAPH_BREAK = re.compile(r"\u3000\u3000|\r?\n")
 HEADLINE = re.compile(r"\A(?:(?P<kicker>.+?)——)?(?P<title>.+?)(?:（(?P<column>[^（）]{1,20})）)?\Z")
 MAX_HEADLINE_CHARS = 200
+MAX_UNREADABLE_SHARE = 0.02  # control or undecodable characters a text file may contain
 
 
 def _text(value: Any) -> str | None:
@@ -182,6 +184,21 @@ class PlainTextArticle(LayoutParser):
     def body_text(self) -> str | None:
         paragraphs = self.segments[1:] if self.headline else self.segments
         return "\n".join(paragraphs) or None
+
+
+def decode_article_file(raw: bytes) -> tuple[str, str]:
+    """A file's text and encoding (GBK, GB2312, UTF-8 with or without BOM, ...).
+
+    Raises :class:`FileRejected` for binary content: NUL bytes, or more than a few control
+    or undecodable characters.
+    """
+    if b"\x00" in raw[:65536] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise FileRejected("binary file: contains NUL bytes, not text")
+    text, encoding = decode(raw)
+    unreadable = sum(1 for c in text if c == "\ufffd" or (c < " " and c not in "\t\r\n\f"))
+    if text and unreadable / len(text) > MAX_UNREADABLE_SHARE:
+        raise FileRejected(f"binary file: {unreadable} of {len(text)} characters unreadable")
+    return text, encoding
 
 
 def parse_article_file(

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from newsetl.demo import SAMPLES
-from spiders.parsers.files import FileRejected, parse_article_file
+from spiders.parsers.files import FileRejected, decode_article_file, parse_article_file
 
 HEXO = SAMPLES / "000_e115c3f2d7924f0c.txt"
 PLAIN = SAMPLES / "001_e972d7b76e6da9c8.txt"
@@ -91,3 +91,16 @@ def test_post_without_title_parses_and_leaves_title_empty() -> None:
 def test_yaml_dates_come_back_as_iso_text() -> None:
     item = parse_article_file("---\ntitle: t\ndate: 2021-08-06 08:07:04\n---\n<p>x</p>", source="f")
     assert item.published == "2021-08-06T08:07:04"
+
+
+def test_gbk_and_bom_files_decode() -> None:
+    text = read(PLAIN)
+    for raw in (text.encode("gbk", errors="replace"), b"\xef\xbb\xbf" + text.encode("utf-8")):
+        decoded, _ = decode_article_file(raw)
+        assert parse_article_file(decoded, source="files").title == "努力共创健康安全的未来"
+
+
+def test_binary_files_are_rejected() -> None:
+    for raw in (bytes(range(256)) * 8, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 20):
+        with pytest.raises(FileRejected, match="binary file"):
+            decode_article_file(raw)
