@@ -107,7 +107,9 @@ def land(
             item=item.to_dict() if item is not None else None,
         )
         .on_conflict_do_nothing(index_elements=["source_id", "url", "content_hash"])
+        .returning(RawDocument.id)
     )
+    inserted = result.scalar_one_or_none() is not None
     document = session.scalar(
         select(RawDocument).where(
             RawDocument.source_id == source_row.id,
@@ -115,7 +117,7 @@ def land(
             RawDocument.content_hash == digest,
         )
     )
-    return document, result.rowcount == 1
+    return document, inserted
 
 
 def reject(
@@ -146,5 +148,6 @@ def reject(
             created_at=utcnow(),
         )
         .on_conflict_do_nothing(index_elements=["raw_document_id", "stage"])
+        .returning(RejectedRecord.id)
     )
-    return result.rowcount == 1
+    return result.scalar_one_or_none() is not None

@@ -44,7 +44,12 @@ def summary_table(title: str, counts: Mapping[str, Any], header: str = "count") 
     table.add_column("stage")
     table.add_column(header, justify="right")
     for name, value in counts.items():
-        table.add_row(name, str(value))
+        if isinstance(value, Mapping):
+            table.add_row(name, str(sum(v for v in value.values() if isinstance(v, int))))
+            for detail, count in value.items():
+                table.add_row(f"  {detail}", str(count), style="dim")
+        else:
+            table.add_row(name, str(value))
     return table
 
 

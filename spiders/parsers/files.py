@@ -55,8 +55,9 @@ class HexoPost(LayoutParser):
             data = yaml.safe_load(match["yaml"])
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
-            where = f" at line {mark.line + 2}" if mark else ""
-            raise FileRejected(f"broken YAML front matter{where}: {error}") from None
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+            raise FileRejected(f"broken YAML front matter{where}: {problem}") from None
         if not isinstance(data, dict):
             raise FileRejected("front matter is not a mapping of keys to values")
         return data
