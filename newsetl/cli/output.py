@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -54,6 +55,9 @@ def summary_table(title: str, counts: Mapping[str, Any], header: str = "count") 
 
 
 def _plain(value: Any) -> Any:
+    """A value as JSON and CSV print it: ISO dates, text, PostgreSQL numerics as numbers."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, bytes):

@@ -1,0 +1,99 @@
+"""``newsetl query``: run a named query or SQL against the warehouse, read-only."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+from sqlalchemy.exc import DBAPIError, StatementError
+
+from newsetl.cli.app import DatabaseOption, app
+from newsetl.cli.output import OutputFormat, console, err_console, print_rows
+from schemas.queries import (
+    NamedQuery,
+    QueryError,
+    adhoc_query,
+    get_query,
+    is_query_name,
+    list_queries,
+    read_only_connection,
+    run_query,
+)
+
+WRITE_REFUSED = {"25006", "SQLITE_READONLY", "SQLITE_AUTH"}
+SEVERAL_STATEMENTS = ("one statement at a time", "cannot insert multiple commands")
+
+
+def _parse_params(pairs: list[str]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise QueryError(f"--param takes NAME=VALUE, got {pair!r}")
+        params[name.strip()] = value
+    return params
+
+
+def _explain(error: DBAPIError) -> str:
+    """Why the database refused a statement, in one line."""
+    original = error.orig
+    code = getattr(original, "sqlstate", None) or getattr(original, "sqlite_errorname", None)
+    reason = str(original).strip().splitlines()[0] if str(original).strip() else repr(original)
+    if code in WRITE_REFUSED:
+        return f"refused: `newsetl query` is read-only and changes nothing ({reason})"
+    if any(marker in reason for marker in SEVERAL_STATEMENTS):
+        return f"refused: `newsetl query` runs one statement at a time ({reason})"
+    return f"query failed: {reason}"
+
+
+def _print_list() -> None:
+    table = Table(title="named queries", title_justify="left")
+    for column in ("name", "description", "parameters (default)"):
+        table.add_column(column)
+    for query in list_queries().values():
+        params = ", ".join(
+            f"{p.name}: {p.type} = {repr(p.default) if p.type == 'str' else p.default}"
+            for p in query.params
+        )
+        table.add_row(query.name, query.description, params)
+    console.print(table)
+
+
+@app.command("query")
+def query_command(
+    query: str = typer.Argument(None, help="A named query (see --list) or one SQL statement."),
+    param: list[str] = typer.Option(
+        [], "--param", "-p", help="A parameter as NAME=VALUE; repeatable."
+    ),
+    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="Output format."),
+    list_: bool = typer.Option(False, "--list", help="List the named queries and exit."),
+    database_url: str | None = DatabaseOption,
+) -> None:
+    """Run a named query or a SQL statement, read-only, and print its rows."""
+    if list_:
+        _print_list()
+        return
+    if not query:
+        err_console.print("give a named query or SQL (`newsetl query --list` shows the names)")
+        raise typer.Exit(2)
+    try:
+        params = _parse_params(param)
+        named: NamedQuery = (
+            get_query(query) if is_query_name(query) else adhoc_query(query, set(params))
+        )
+        named.values(params)
+    except QueryError as error:
+        err_console.print(f"[red]{error}[/]")
+        raise typer.Exit(2) from error
+    try:
+        with read_only_connection(database_url) as connection:
+            columns, rows = run_query(connection, named, params)
+    except FileNotFoundError as error:
+        err_console.print(f"[red]{error}[/]")
+        raise typer.Exit(1) from error
+    except DBAPIError as error:
+        err_console.print(f"[red]{_explain(error)}[/]")
+        raise typer.Exit(1) from error
+    except StatementError as error:
+        err_console.print(f"[red]query failed: {error.orig}[/]")
+        raise typer.Exit(1) from error
+    print_rows(columns, rows, fmt, title="" if named.name == "sql" else named.name)

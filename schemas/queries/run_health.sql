@@ -1,0 +1,9 @@
+-- Crawl, import and ETL health per run, newest first: fetched, cleaned, rejected, duplicates, loaded.
+-- :kind str = | run kind (crawl, import, etl); empty for every kind
+-- :limit int = 20 | most runs shown
+SELECT run_id, kind, name, status, started_at, finished_at,
+       fetched, cleaned, rejected, duplicates, loaded, blocked, errors, rejected_records
+FROM v_run_health
+WHERE :kind = '' OR kind = :kind
+ORDER BY run_id DESC
+LIMIT :limit
