@@ -8,13 +8,14 @@ root, path by path::
     /big.html: {status: 200, repeat: {file: filler.html, times: 1300}}
     /gbk.xml: {file: feeds/gbk.xml, headers: {Content-Type: "text/xml; charset=gbk"}}
 
-Every request is counted per path in :attr:`SiteServer.hits`, so tests can assert what a
-crawl did and did not fetch.
+Every request is counted per path in :attr:`SiteServer.hits` (and per User-Agent in
+:attr:`SiteServer.user_agents`), so tests can assert what a crawl did and did not fetch.
 """
 
 from __future__ import annotations
 
 import mimetypes
+import sys
 import threading
 from collections import Counter
 from http import HTTPStatus
@@ -49,6 +50,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         path = unquote(urlsplit(self.path).path)
         self.server.hits[path] += 1
+        self.server.user_agents[self.headers.get("User-Agent", "")] += 1
         route = self.server.routes.get(path)
         if route is not None:
             self._send_route(route)
@@ -94,11 +96,17 @@ def _content_type(path: Path) -> str:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up mid-response (a crawler refusing a 5 MB page) is normal."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
     def __init__(self, root: Path, port: int) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
         self.root = root.resolve()
         self.routes = _load_routes(self.root)
         self.hits: Counter[str] = Counter()
+        self.user_agents: Counter[str] = Counter()
 
 
 class SiteServer:
@@ -121,6 +129,11 @@ class SiteServer:
     def hits(self) -> Counter[str]:
         """Requests served so far, per path."""
         return self._server.hits
+
+    @property
+    def user_agents(self) -> Counter[str]:
+        """Requests served so far, per ``User-Agent`` header."""
+        return self._server.user_agents
 
     def site_url(self, site: str) -> str:
         """Base URL of one site (a top-level folder)."""

@@ -1,0 +1,79 @@
+"""Pick the parser for a page by its URL and run it: a site-specific parser where one knows
+the site (ZAKER articles, the People's Daily e-paper), the generic extractor otherwise."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from schemas.items import ArticleItem
+from spiders.encoding import detect_encoding, normalise
+from spiders.parsers import generic, people_daily, zaker
+
+
+@dataclass(frozen=True)
+class SiteParser:
+    """A parser and the URLs it knows."""
+
+    name: str
+    source: str
+    matches: Callable[[str | None], bool]
+    parse: Callable[[str, str | None], ArticleItem]
+
+
+PARSERS = (
+    SiteParser(
+        "zaker",
+        zaker.ZakerParser.source,
+        lambda url: bool(url and zaker.article_id(url)),
+        lambda text, url: zaker.ZakerParser.parse(text, url),
+    ),
+    SiteParser(
+        "people_daily",
+        people_daily.SOURCE,
+        people_daily.matches,
+        lambda text, url: people_daily.PeopleDaily.parse(text, url),
+    ),
+)
+GENERIC = SiteParser(
+    "generic", generic.SOURCE, lambda url: True, lambda text, url: generic.parse_generic(text, url)
+)
+
+
+def parser_for(url: str | None) -> SiteParser:
+    """The parser of the site ``url`` belongs to; the generic one when none knows it."""
+    return next((parser for parser in PARSERS if parser.matches(url)), GENERIC)
+
+
+def page_text(
+    body: bytes | str, encoding: str | None = None, content_type: str | None = None
+) -> tuple[str, str | None]:
+    """A page as text and the encoding that decoded it: ``encoding`` when given (a label such
+    as ``gbk`` or ``utf-8``), else detected as a browser would (BOM, the ``Content-Type``
+    header's charset, ``<meta>``, bytes)."""
+    if isinstance(body, str):
+        return body, None
+    codec = normalise(encoding) if encoding else detect_encoding(body, content_type)
+    if codec is None:
+        raise ValueError(f"unknown encoding {encoding!r}")
+    return body.decode(codec, errors="replace").removeprefix("\ufeff"), codec
+
+
+def parse_page(
+    body: bytes | str,
+    url: str | None = None,
+    *,
+    encoding: str | None = None,
+    source: str | None = None,
+) -> ArticleItem:
+    """Parse one article page with the parser matching ``url``.
+
+    ``body`` is the page's bytes (decoded with ``encoding`` or by detection) or text;
+    ``source`` overrides the source slug of the item (default: the parser's own, ``web``
+    for the generic extractor).
+    """
+    text, _ = page_text(body, encoding)
+    item = parser_for(url).parse(text, url)
+    if source:
+        item.source = source
+    return item

@@ -1,0 +1,209 @@
+"""The landing pipeline: every :class:`~schemas.items.FetchedPage` goes to ``raw_document``
+(raw bytes kept, idempotent) and to the crawl run's JSONL batch file; the run itself is a
+``pipeline_run`` row (kind ``crawl``) closed with the crawl's counts.
+
+The warehouse must exist and be migrated (``newsetl db upgrade``); the pipeline refuses to
+start otherwise, so a crawl never writes into a half-made database.
+
+Batch file: ``<NEWSETL_LANDING_DIR>/<spider>/<run id>.jsonl``, one JSON object per page:
+``raw_document_id``, ``new``, ``source``, ``url``, ``status``, ``encoding``, ``fetched_at``,
+``content_hash``, ``body_base64`` (the raw bytes) and ``article`` (the parsed item or null).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+from sqlalchemy.exc import SQLAlchemyError
+
+from schemas.db import make_engine, session_scope
+from schemas.items import FetchedPage
+from schemas.landing import ensure_source, finish_run, land, start_run
+from schemas.migrate import current, head
+from schemas.models import PipelineRun
+from spiders.spiders.base import ERROR
+
+AIRFLOW_RUN_ENV = "AIRFLOW_CTX_DAG_RUN_ID"
+
+
+class WarehouseNotReady(RuntimeError):
+    """The warehouse is missing or behind the newest migration."""
+
+
+def crawl_counts(stats: dict[str, Any]) -> dict[str, Any]:
+    """The summary counts of one crawl, from its Scrapy stats (in display order)."""
+    return {
+        "requests": stats.get("downloader/request_count", 0),
+        "responses": stats.get("downloader/response_count", 0),
+        "items": stats.get("item_scraped_count", 0),
+        "landed (new)": stats.get("newsetl/landed_new", 0),
+        "landed (already there)": stats.get("newsetl/landed_existing", 0),
+        "skipped (already landed)": stats.get("newsetl/skipped/landed", 0),
+        "skipped (deleted)": stats.get("newsetl/skipped/deleted", 0),
+        "skipped (other)": stats.get("newsetl/skipped", 0)
+        - stats.get("newsetl/skipped/landed", 0)
+        - stats.get("newsetl/skipped/deleted", 0),
+        "blocked": stats.get("newsetl/blocked", 0),
+        "errors": stats.get("newsetl/error", 0),
+        "retries": stats.get("retry/count", 0),
+    }
+
+
+def crawl_failed(stats: dict[str, Any]) -> bool:
+    """A crawl failed when it did not finish normally, a page could not be landed, or not
+    one page answered 2xx/3xx."""
+    if stats.get("finish_reason") != "finished" or "newsetl/run_id" not in stats:
+        return True
+    if stats.get("newsetl/error/landing"):
+        return True
+    answered = sum(
+        value
+        for key, value in stats.items()
+        if key.startswith("downloader/response_status_count/") and key[-3] in "23"
+    )
+    return answered == 0
+
+
+class LandingPipeline:
+    """Lands fetched pages in batches of ``NEWSETL_LANDING_BATCH`` per transaction."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        settings = crawler.settings
+        self.engine = make_engine(settings.get("NEWSETL_DATABASE_URL"))
+        self.landing_dir = Path(settings.get("NEWSETL_LANDING_DIR") or "data/landing")
+        self.batch_size = max(1, settings.getint("NEWSETL_LANDING_BATCH", 100))
+        self.airflow_run_id = settings.get("NEWSETL_AIRFLOW_RUN_ID") or os.environ.get(
+            AIRFLOW_RUN_ENV
+        )
+        self.buffer: list[FetchedPage] = []
+        self.run_id: int | None = None
+        self.batch_file: Path | None = None
+        self._out: IO[str] | None = None
+        self._flushing = asyncio.Lock()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LandingPipeline:
+        pipeline = cls(crawler)
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    def open_spider(self) -> None:
+        spider = self.crawler.spider
+        revision, newest = current(self.engine), head()
+        if revision != newest:
+            raise WarehouseNotReady(
+                f"the warehouse at {self.engine.url!r} is at revision {revision or 'none'}, "
+                f"not {newest}: run `newsetl db upgrade` first"
+            )
+        with session_scope(self.engine) as session:
+            ensure_source(session, spider.source_slug)
+            run = start_run(session, "crawl", spider.name, airflow_run_id=self.airflow_run_id)
+            self.run_id = run.id
+        self.batch_file = self.landing_dir / spider.name / f"{self.run_id}.jsonl"
+        self.batch_file.parent.mkdir(parents=True, exist_ok=True)
+        self._out = self.batch_file.open("a", encoding="utf-8")
+        self.crawler.stats.set_value("newsetl/run_id", self.run_id)
+        self.crawler.stats.set_value("newsetl/batch_file", str(self.batch_file))
+
+    async def process_item(self, item: Any) -> Any:
+        if isinstance(item, FetchedPage):
+            self.buffer.append(item)
+            if len(self.buffer) >= self.batch_size:
+                await self.flush()
+        return item
+
+    async def flush(self) -> None:
+        """Write the buffered pages in one transaction (in a worker thread, so downloads go
+        on meanwhile), then to the batch file; one flush at a time."""
+        async with self._flushing:
+            if not self.buffer:
+                return
+            pages, self.buffer = self.buffer, []
+            try:
+                landed = await asyncio.to_thread(self._land, pages)
+            except SQLAlchemyError as error:
+                spider = self.crawler.spider
+                reason = f"{type(error).__name__}: {error}"[:300]
+                for page in pages:
+                    spider.note(ERROR, "landing", page.url, reason)
+                raise
+            for _, new in landed:
+                key = "newsetl/landed_new" if new else "newsetl/landed_existing"
+                self.crawler.stats.inc_value(key)
+            assert self._out is not None
+            self._out.write("".join(line + "\n" for line, _ in landed))
+            self._out.flush()
+
+    def _land(self, pages: list[FetchedPage]) -> list[tuple[str, bool]]:
+        """Land pages in one transaction; returns their batch-file lines and which are new."""
+        lines: list[tuple[str, bool]] = []
+        with session_scope(self.engine) as session:
+            for page in pages:
+                row, new = land(
+                    session,
+                    source=page.source,
+                    url=page.url,
+                    raw_body=page.body,
+                    item=page.article,
+                    run_id=self.run_id,
+                    http_status=page.status,
+                    encoding=page.encoding,
+                    fetched_at=datetime.fromisoformat(page.fetched_at) if page.fetched_at else None,
+                )
+                record = _batch_record(page, row.id, row.content_hash, new)
+                lines.append((json.dumps(record, ensure_ascii=False), new))
+        return lines
+
+    async def close_spider(self) -> None:
+        try:
+            await self.flush()
+        finally:
+            if self._out is not None:
+                self._out.close()
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        """Close the run with the crawl's counts and the URLs of its problems."""
+        if self.run_id is None:
+            return
+        stats = dict(self.crawler.stats.get_stats())
+        stats["finish_reason"] = reason
+        counts: dict[str, Any] = crawl_counts(stats)
+        counts["detail"] = {
+            k: v for k, v in stats.items() if k.startswith("newsetl/") and isinstance(v, int)
+        }
+        counts["problems"] = getattr(spider, "problems", [])
+        failed = crawl_failed(stats)
+        with session_scope(self.engine) as session:
+            run = session.get(PipelineRun, self.run_id)
+            finish_run(
+                session,
+                run,
+                counts,
+                status="failed" if failed else "success",
+                message=f"finish reason: {reason}; batch file: {self.batch_file}",
+            )
+        self.engine.dispose()
+
+
+def _batch_record(page: FetchedPage, row_id: int, digest: str, new: bool) -> dict[str, Any]:
+    return {
+        "raw_document_id": row_id,
+        "new": new,
+        "source": page.source,
+        "url": page.url,
+        "status": page.status,
+        "encoding": page.encoding,
+        "fetched_at": page.fetched_at,
+        "content_hash": digest,
+        "body_base64": base64.b64encode(page.body).decode("ascii"),
+        "article": page.article.to_dict() if page.article is not None else None,
+    }

@@ -1,0 +1,119 @@
+"""``newsetl crawl`` and ``scrapy crawl`` as commands: exit codes, the last line, failures."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from crawl_helpers import FAST, landed, pipeline_run, run_crawl
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from newsetl.demo.server import SiteServer
+from schemas.db import make_engine
+from schemas.migrate import upgrade
+from schemas.models import Article, PipelineRun
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_crawl_refuses_a_warehouse_that_is_not_migrated(
+    site_server: SiteServer, tmp_path: Path
+) -> None:
+    crawl = run_crawl(
+        "zaker",
+        database_url=f"sqlite:///{tmp_path / 'empty.db'}",
+        base_urls={"zaker": site_server.site_url("zaker")},
+        landing_dir=tmp_path,
+    )
+    assert crawl.returncode == 1
+    assert crawl.status == "failed"
+    assert "run `newsetl db upgrade` first" in " ".join(crawl.stderr.split())
+    assert site_server.hits["/zaker/"] == 0
+
+
+def test_crawl_of_an_unreachable_site_fails(warehouse_url: str, tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    crawl = run_crawl(
+        "zaker",
+        database_url=warehouse_url,
+        base_urls={"zaker": f"http://127.0.0.1:{port}/zaker"},
+        landing_dir=tmp_path,
+        settings={"RETRY_TIMES": "0"},
+    )
+    assert crawl.returncode == 1
+    assert crawl.status == "failed"
+    run = pipeline_run(warehouse_url, crawl.run_id)
+    assert run.status == "failed"
+    assert run.counts["errors"] >= 1
+    assert landed(warehouse_url, "zaker") == {}
+
+
+def test_scrapy_crawl_works_from_the_repository_root(
+    site_server: SiteServer, warehouse_url: str, tmp_path: Path
+) -> None:
+    env = dict(
+        os.environ,
+        NEWSETL_DATABASE_URL=warehouse_url,
+        NEWSETL_LANDING_DIR=str(tmp_path),
+        NEWSETL_ZAKER_BASE_URL=site_server.site_url("zaker"),
+    )
+    fast = ["-s", "AUTOTHROTTLE_START_DELAY=0", "-s", "DOWNLOAD_DELAY=0"]
+    done = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "zaker", "-a", "lists=source/10", *fast],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert len(landed(warehouse_url, "zaker")) == 3
+    assert list(tmp_path.glob("zaker/*.jsonl"))
+
+
+def test_run_crawls_the_enabled_sources_then_the_etl(
+    site_server: SiteServer, tmp_path: Path
+) -> None:
+    """``newsetl run`` with a registry where ZAKER and the feeds are the enabled sources."""
+    registry = yaml.safe_load((REPO / "schemas" / "sources.yml").read_text("utf-8"))
+    for slug, entry in registry["sources"].items():
+        entry["enabled"] = slug in {"zaker", "zaker-feeds"}
+    sources = tmp_path / "sources.yml"
+    sources.write_text(yaml.safe_dump(registry, allow_unicode=True), "utf-8")
+    url = f"sqlite:///{tmp_path / 'warehouse.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    env = dict(
+        os.environ,
+        NEWSETL_DATABASE_URL=url,
+        NEWSETL_SOURCES=str(sources),
+        NEWSETL_LANDING_DIR=str(tmp_path / "landing"),
+        NEWSETL_ZAKER_BASE_URL=site_server.site_url("zaker"),
+        NEWSETL_ZAKER_FEEDS_BASE_URL=site_server.site_url("feeds"),
+    )
+    settings = [f"-s{key}={value}" for key, value in FAST.items()]
+    done = subprocess.run(
+        [sys.executable, "-c", "from newsetl.cli import main; main()", "run", *settings],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    with Session(engine) as session:
+        runs = session.scalars(select(PipelineRun).order_by(PipelineRun.id)).all()
+        assert sorted(r.name for r in runs if r.kind == "crawl") == ["feeds", "zaker"]
+        assert runs[-1].kind == "etl" and runs[-1].status == "success"
+        titles = set(session.scalars(select(Article.title)))
+    engine.dispose()
+    assert "城市夜间经济持续升温 多地推出消费新场景" in titles  # from the ZAKER site
+    assert "多国专家：中国疫苗为全球抗疫注入信心" in titles  # from a feed
