@@ -72,6 +72,21 @@ def import_files(
     ``url`` and ``published_at`` fill in what the files lack (and are recorded as inferred).
     Re-importing the same files changes nothing.
     """
+    landed = land_files(engine, paths, source=source, url=url, published_at=published_at)
+    etl = run_etl(engine) if any(new for _, new in landed.values()) else None
+    return ImportResult(_outcomes(engine, landed), etl)
+
+
+def land_files(
+    engine: Engine,
+    paths: Iterable[Path],
+    *,
+    source: str = "files",
+    url: str | None = None,
+    published_at: str | None = None,
+) -> dict[Path, tuple[int, bool]]:
+    """Land every file under ``paths`` as a raw document (unreadable ones quarantined);
+    returns each file's raw document id and whether it is new."""
     get_source(source)  # an unknown source is an error before anything lands
     files = list(find_files(paths))
     landed: dict[Path, tuple[int, bool]] = {}
@@ -116,8 +131,7 @@ def import_files(
             landed[path] = (document.id, new)
         new_count = sum(new for _, new in landed.values())
         finish_run(session, run, {"files": len(files), "landed": new_count})
-    etl = run_etl(engine) if any(new for _, new in landed.values()) else None
-    return ImportResult(_outcomes(engine, landed), etl)
+    return landed
 
 
 def _outcomes(engine: Engine, landed: dict[Path, tuple[int, bool]]) -> list[FileOutcome]:
