@@ -94,40 +94,31 @@ def land_files(
         run = start_run(session, "import", source)
         for path in files:
             raw = path.read_bytes()
-            document_url = path.resolve().as_uri()
+            item, encoding, problem = None, None, None
             try:
                 text, encoding = decode_article_file(raw)
                 item = parse_article_file(text, source=source, url=url, published=published_at)
             except FileRejected as error:
-                document, new = land(
-                    session,
-                    source=source,
-                    url=document_url,
-                    raw_body=raw,
-                    item=None,
-                    run_id=run.id,
-                )
-                if new:
-                    reject(
-                        session,
-                        stage="parse",
-                        reason=str(error),
-                        raw_document_id=document.id,
-                        source_id=document.source_id,
-                        run_id=run.id,
-                        record={"file": str(path)},
-                    )
-                landed[path] = (document.id, new)
-                continue
+                problem = str(error)
             document, new = land(
                 session,
                 source=source,
-                url=document_url,
+                url=path.resolve().as_uri(),
                 raw_body=raw,
                 item=item,
                 run_id=run.id,
                 encoding=encoding,
             )
+            if problem and new:
+                reject(
+                    session,
+                    stage="parse",
+                    reason=problem,
+                    raw_document_id=document.id,
+                    source_id=document.source_id,
+                    run_id=run.id,
+                    record={"file": str(path)},
+                )
             landed[path] = (document.id, new)
         new_count = sum(new for _, new in landed.values())
         finish_run(session, run, {"files": len(files), "landed": new_count})
