@@ -100,8 +100,10 @@ def run_command(
     setting: list[str] | None = SettingOption,
     database_url: str | None = DatabaseOption,
 ) -> None:
-    """Crawl every enabled source of the registry (together, in one process), then run the
-    ETL on everything landed (as `newsetl etl`). Exit code 1 when a crawl or the ETL failed."""
+    """Crawl every enabled source, then run the ETL on everything landed.
+
+    The crawls run together in one process; exit code 1 when a crawl or the ETL failed.
+    """
     from newsetl.cli.etl import etl_command
     from spiders.runner import run_crawls
 

@@ -15,8 +15,11 @@ def demo_command(
     port: int = typer.Option(8765, help="Port of the demo sites on 127.0.0.1 (0: any free one)."),
     database_url: str | None = DatabaseOption,
 ) -> None:
-    """Serve the bundled demo sites on 127.0.0.1, crawl them, import the sample files, run
-    the ETL, and print what happened per source. Needs no network; safe to run again."""
+    """Run the whole pipeline offline on the bundled demo sites and sample files.
+
+    Serves the demo sites on 127.0.0.1, crawls them, lands the sample files, runs the ETL and
+    prints what happened per source. Needs no network; safe to run again.
+    """
     from newsetl.demo.run import run_demo
 
     engine = make_engine(database_url)

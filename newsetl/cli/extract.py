@@ -103,8 +103,11 @@ def extract_command(
     ),
     fmt: ExtractFormat = typer.Option(ExtractFormat.text, "--format", help="Output format."),
 ) -> None:
-    """Run the parser matching the URL (site-specific, else generic) on one page and print
-    title, kicker, author, source, published_at (UTC), images and body text."""
+    """Extract one page (file or URL) with the parser its URL matches and print the fields.
+
+    Site-specific parsers for ZAKER and People's Daily, the generic one otherwise; prints
+    title, kicker, author, source, published_at (UTC), images and body text.
+    """
     content_type = None
     if page.startswith(("http://", "https://")):
         try:
