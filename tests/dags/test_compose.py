@@ -1,0 +1,195 @@
+"""docker-compose.yml and the Dockerfile name only things that exist.
+
+There is no Docker engine here: the file is parsed and checked against the repository, the
+Airflow CLI and configuration, and the newsetl CLI; Debian's ``docker-compose`` (v1) checks
+it against the compose-file schema where it is installed.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from airflow.cli.cli_parser import get_parser
+from airflow.configuration import conf
+from airflow.sdk.module_loading import import_string
+from sqlalchemy.engine import make_url
+from typer.testing import CliRunner
+
+from newsetl.cli import app
+
+pytestmark = pytest.mark.airflow
+
+REPO = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = REPO / "docker-compose.yml"
+AIRFLOW_SERVICES = {
+    "airflow-init",
+    "airflow-apiserver",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-triggerer",
+    "airflow-worker",
+}
+SUBSTITUTION = re.compile(r"\$\{([A-Z0-9_]+)(:?-[^}]*)?\}")
+PYTHON_PATH = re.compile(r"^[a-z_][\w.]*\.[A-Z]\w*$")
+PROJECT_SOURCES = ("schemas", "etl", "spiders", "newsetl", "dags")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return compose["services"]
+
+
+def command_words(service: dict[str, Any]) -> list[str]:
+    command = service["command"]
+    return shlex.split(command) if isinstance(command, str) else list(command)
+
+
+def shell_commands(service: dict[str, Any]) -> list[list[str]]:
+    """The commands a service runs: ``bash -c "a && b"`` gives both ``a`` and ``b``."""
+    words = command_words(service)
+    if words[:2] == ["bash", "-c"]:
+        return [shlex.split(part) for part in words[2].split("&&")]
+    return [["airflow", *words]]  # the official image's entrypoint runs `airflow <command>`
+
+
+def with_defaults(value: str) -> str:
+    """A value with each ``${NAME:-default}`` replaced by its default."""
+    return SUBSTITUTION.sub(lambda match: (match[2] or "").removeprefix(":-"), value)
+
+
+def project_code() -> str:
+    return "\n".join(
+        path.read_text(encoding="utf-8")
+        for folder in PROJECT_SOURCES
+        for path in (REPO / folder).rglob("*.py")
+    )
+
+
+def test_the_stack_has_every_service(services: dict[str, dict[str, Any]]) -> None:
+    assert set(services) == AIRFLOW_SERVICES | {"postgres", "redis"}
+    assert services["airflow-apiserver"]["ports"] == ["8080:8080"]
+    assert "CeleryExecutor" in services["airflow-worker"]["environment"].values()
+
+
+def test_every_command_is_a_real_airflow_or_newsetl_command(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    parser = get_parser()
+    runner = CliRunner()
+    ran = []
+    for name in AIRFLOW_SERVICES:
+        for command in shell_commands(services[name]):
+            program, *args = command
+            if program == "airflow":
+                parser.parse_args(args)  # exits on an unknown command or option
+            else:
+                assert program == "newsetl", f"{name} runs {program}"
+                result = runner.invoke(app, [*args, "--help"])
+                assert result.exit_code == 0, result.output
+            ran.append(" ".join(command))
+    assert "airflow db migrate" in ran
+    assert "newsetl db upgrade" in ran
+    for service in ("api-server", "scheduler", "dag-processor", "triggerer", "celery worker"):
+        assert f"airflow {service}" in ran
+
+
+def test_build_context_dockerfile_and_volumes_exist(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
+    named = set(compose["volumes"])
+    for name, service in services.items():
+        if "build" in service:
+            context = REPO / service["build"]["context"]
+            assert context.is_dir()
+            assert (context / service["build"]["dockerfile"]).is_file()
+        else:
+            image, _, tag = service["image"].partition(":")
+            assert image and tag and tag != "latest", f"{name}: pin the image's tag"
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("."):
+                assert (REPO / source).exists(), f"{name}: {source} is not in the repository"
+            else:
+                assert source in named, f"{name}: volume {source} is not declared"
+
+
+def test_the_dockerfile_builds_on_the_pinned_airflow_and_installs_the_lock() -> None:
+    dockerfile = (REPO / "Dockerfile").read_text(encoding="utf-8")
+    lock = (REPO / "requirements.lock").read_text(encoding="utf-8")
+    airflow = re.search(r"^apache-airflow==(\S+)$", lock, re.MULTILINE)
+    assert airflow is not None
+    assert re.search(
+        rf"^FROM apache/airflow:{re.escape(airflow[1])}-python3\.11$", dockerfile, re.M
+    )
+    assert "pip install --no-cache-dir -r /opt/newsetl/requirements.lock" in dockerfile
+    assert "pip install --no-cache-dir --no-deps /opt/newsetl" in dockerfile
+    for source in re.findall(r"^COPY (?:--\S+ )*(\S+) ", dockerfile, re.MULTILINE):
+        assert (REPO / source).exists(), f"COPY {source}: not in the repository"
+
+
+def test_every_variable_is_one_airflow_or_newsetl_reads(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    code = project_code()
+    options = conf.configuration_description
+    for name in AIRFLOW_SERVICES:
+        for variable, value in services[name]["environment"].items():
+            if variable.startswith("AIRFLOW__"):
+                section, key = variable.removeprefix("AIRFLOW__").lower().split("__")
+                assert key in options[section]["options"], f"no Airflow option {variable}"
+                if PYTHON_PATH.match(str(value)):
+                    import_string(str(value))
+            elif variable.startswith("AIRFLOW_CONN_"):
+                conn_id = variable.removeprefix("AIRFLOW_CONN_").lower()
+                assert f'"{conn_id}"' in code, f"no DAG reads the connection {conn_id}"
+            else:
+                assert variable.startswith("NEWSETL_") and f'"{variable}"' in code, variable
+
+
+def test_every_substitution_has_a_default() -> None:
+    text = COMPOSE_FILE.read_text(encoding="utf-8")
+    substitutions = SUBSTITUTION.findall(text)
+    assert substitutions
+    for variable, default in substitutions:
+        assert default.startswith(":-"), f"${{{variable}}} has no default"
+
+
+def test_the_warehouse_database_is_created_on_the_metadata_server(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    environment = services["airflow-worker"]["environment"]
+    warehouse = make_url(with_defaults(environment["NEWSETL_DATABASE_URL"]))
+    connection = make_url(with_defaults(environment["AIRFLOW_CONN_NEWSETL_WAREHOUSE"]))
+    metadata = make_url(with_defaults(environment["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]))
+    assert warehouse == connection
+    assert warehouse.host == metadata.host == "postgres"
+    assert metadata.database == services["postgres"]["environment"]["POSTGRES_DB"]
+    init_sql = "\n".join(p.read_text() for p in (REPO / "docker" / "postgres").glob("*.sql"))
+    assert re.search(rf"CREATE DATABASE {warehouse.database}\b", init_sql)
+
+
+@pytest.mark.skipif(
+    shutil.which("docker-compose") is None,
+    reason="Debian's docker-compose is not installed (apt-get install docker-compose)",
+)
+def test_docker_compose_validates_the_file() -> None:
+    result = subprocess.run(
+        ["docker-compose", "-f", str(COMPOSE_FILE), "config", "-q"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
