@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -72,3 +73,25 @@ def test_demo_lands_every_source_into_a_fresh_sqlite_warehouse(tmp_path: Path) -
     second = run_demo(tmp_path, port)
     assert second.returncode == 0, second.stdout + second.stderr
     assert counts(f"sqlite:///{database}") == after_first
+
+
+def test_demo_serve_prints_the_base_urls_and_serves_the_sites(tmp_path: Path) -> None:
+    port = free_port()
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "COLUMNS": "200"}
+    server = subprocess.Popen(
+        [str(NEWSETL), "demo", "--serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        lines = [server.stdout.readline().strip() for _ in range(4)]
+        exports = dict(line.removeprefix("export ").split("=", 1) for line in lines[1:])
+        assert exports["NEWSETL_ZAKER_BASE_URL"] == f"http://127.0.0.1:{port}/zaker"
+        index = exports["NEWSETL_ZAKER_BASE_URL"] + "/"
+        with urllib.request.urlopen(index) as page:
+            assert page.status == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -13,6 +13,9 @@ from schemas.db import make_engine
 @app.command("demo")
 def demo_command(
     port: int = typer.Option(8765, help="Port of the demo sites on 127.0.0.1 (0: any free one)."),
+    serve: bool = typer.Option(
+        False, "--serve", help="Only serve the demo sites (for crawls, DAG runs) until Ctrl-C."
+    ),
     database_url: str | None = DatabaseOption,
 ) -> None:
     """Run the whole pipeline offline on the bundled demo sites and sample files.
@@ -20,8 +23,11 @@ def demo_command(
     Serves the demo sites on 127.0.0.1, crawls them, lands the sample files, runs the ETL and
     prints what happened per source. Needs no network; safe to run again.
     """
-    from newsetl.demo.run import run_demo
+    from newsetl.demo.run import run_demo, serve_forever
 
+    if serve:
+        serve_forever(port, lambda line: console.print(line, highlight=False, soft_wrap=True))
+        return
     engine = make_engine(database_url)
     with err_console.status("demo") as status:
         try:

@@ -7,7 +7,9 @@ sample files, runs the ETL, and counts what happened per source.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,6 +84,16 @@ def run_demo(
     result.etl = run_etl(engine)
     result.per_source = counts_per_source(engine)
     return result
+
+
+def serve_forever(port: int = DEMO_PORT, say: Callable[[str], None] = print) -> None:
+    """Serve the demo sites until interrupted, after saying how to point spiders at them."""
+    with SiteServer(port=port) as server:
+        say(f"serving the demo sites on {server.url}; point the spiders at them with:")
+        for source in demo_sources():
+            say(f"export {base_url_env(source)}={server.site_url(source.options['demo_site'])}")
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
 
 
 def _url(engine: Engine) -> str:
