@@ -13,6 +13,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -195,15 +196,37 @@ class Image(Base):
 
 
 class LshBucket(Base):
-    """MinHash LSH band keys of loaded articles, so near-duplicates are found across runs."""
+    """MinHash LSH band keys of loaded articles, so near-duplicates are found across runs.
+
+    ``bucket`` hashes the band number with the band's rows, so a lookup by bucket alone
+    (the leading column of the key) finds every article sharing that band.
+    """
 
     __tablename__ = "lsh_bucket"
 
-    band: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     article_id: Mapped[int] = mapped_column(
-        ForeignKey("article.id", ondelete="CASCADE"), primary_key=True
+        ForeignKey("article.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+    band: Mapped[int] = mapped_column(SmallInteger)
+
+
+class EtlBatch(Base):
+    """One batch of an ETL run: the raw documents it takes and its records between stages.
+
+    Stages may run in different processes (Airflow tasks), so what one stage hands to the
+    next lives here; ``stage`` names the last stage done (planned → … → loaded).
+    """
+
+    __tablename__ = "etl_batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("pipeline_run.id"), index=True)
+    raw_document_ids: Mapped[list[int]] = mapped_column(JSON)
+    stage: Mapped[str] = mapped_column(String(16), default="planned")
+    reject_threshold: Mapped[float] = mapped_column(Float)
+    records: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class RejectedRecord(Base):
@@ -221,3 +244,15 @@ class RejectedRecord(Base):
     failures: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     record: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ArticleTerm(Base):
+    """How often a segmented word (jieba, stop words dropped) occurs in an article."""
+
+    __tablename__ = "article_term"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("article.id", ondelete="CASCADE"), primary_key=True
+    )
+    term: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    count: Mapped[int] = mapped_column(Integer)

@@ -223,20 +223,46 @@ def upgrade() -> None:
     )
     op.create_table(
         "lsh_bucket",
-        sa.Column("band", sa.SmallInteger(), nullable=False),
         sa.Column("bucket", sa.BigInteger(), nullable=False),
         sa.Column("article_id", sa.Integer(), nullable=False),
+        sa.Column("band", sa.SmallInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["article_id"],
             ["article.id"],
             name=op.f("fk_lsh_bucket_article_id_article"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("band", "bucket", "article_id", name=op.f("pk_lsh_bucket")),
+        sa.PrimaryKeyConstraint("bucket", "article_id", name=op.f("pk_lsh_bucket")),
     )
+    with op.batch_alter_table("lsh_bucket", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_lsh_bucket_article_id"), ["article_id"], unique=False)
+
+    op.create_table(
+        "etl_batch",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("run_id", sa.Integer(), nullable=False),
+        sa.Column("raw_document_ids", sa.JSON(), nullable=False),
+        sa.Column("stage", sa.String(length=16), nullable=False),
+        sa.Column("reject_threshold", sa.Float(), nullable=False),
+        sa.Column("records", sa.JSON(), nullable=True),
+        sa.Column("counts", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["pipeline_run.id"], name=op.f("fk_etl_batch_run_id_pipeline_run")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_etl_batch")),
+    )
+    with op.batch_alter_table("etl_batch", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_etl_batch_run_id"), ["run_id"], unique=False)
 
 
 def downgrade() -> None:
+
+    with op.batch_alter_table("etl_batch", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_etl_batch_run_id"))
+
+    op.drop_table("etl_batch")
+    with op.batch_alter_table("lsh_bucket", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_lsh_bucket_article_id"))
 
     op.drop_table("lsh_bucket")
     op.drop_table("image")

@@ -1,0 +1,176 @@
+"""Crawl throughput: the ``zaker`` spider (full parsing and landing into SQLite) against a
+local ZAKER-style site of many article pages, beside ``scrapy bench`` in the same run.
+
+    .venv/bin/python benchmarks/crawl.py [--articles 5000]
+
+Writes ``benchmarks/out/crawl.json`` and prints a table. Pages per second are responses
+received divided by Scrapy's ``elapsed_time_seconds`` of each crawl (start-up excluded for
+both). The spider runs with AutoThrottle off and no download delay, like ``scrapy bench``,
+and Scrapy's default per-domain concurrency (8), robots.txt obeyed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from newsetl.demo.server import SiteServer
+from schemas.db import make_engine
+from schemas.migrate import upgrade
+
+OUT = Path(__file__).with_name("out")
+PER_LIST = 100
+HANZI = "".join(map(chr, range(0x4E00, 0x4E00 + 3000)))  # common CJK block
+STAT_LINE = re.compile(r"'(response_received_count|elapsed_time_seconds)': ([0-9.]+)")
+
+
+def _text(rng: random.Random, chars: int) -> str:
+    return "".join(rng.choice(HANZI) for _ in range(chars))
+
+
+def build_site(root: Path, articles: int) -> None:
+    """A ZAKER-style site: a home page, list pages of ``PER_LIST`` articles, the articles."""
+    rng = random.Random(20210806)
+    site = root / "zaker"
+    site.mkdir(parents=True)
+    (root / "robots.txt").write_text("User-agent: *\nDisallow: /private/\n", encoding="utf-8")
+    lists = (articles + PER_LIST - 1) // PER_LIST
+    home = "".join(f'<a href="//www.myzaker.com/channel/{n}">频道{n}</a>' for n in range(lists))
+    (site / "index.html").write_text(
+        f'<html><head><meta charset="utf-8"><title>ZAKER</title></head><body>{home}</body></html>',
+        encoding="utf-8",
+    )
+    for n in range(lists):
+        entries = []
+        for k in range(n * PER_LIST, min(articles, (n + 1) * PER_LIST)):
+            ident = f"{k:024x}"
+            title = _text(rng, 16)
+            entries.append(
+                {
+                    "title": title,
+                    "url": f"//www.myzaker.com/article/{ident}",
+                    "author_name": "新京报",
+                    "date": "08月06日",
+                    "tag": [{"tag": "测试"}],
+                    "thumbnail_mpic": f"//zkres1.myzaker.com/{ident}.jpg",
+                }
+            )
+            paragraphs = "".join(f"<p>{_text(rng, 120)}</p>" for _ in range(8))
+            image = (
+                '<div class="img_box"><div class="content_img_div"><img class="lazy" '
+                f'data-original="http://zkres1.myzaker.com/{ident}_0.jpg" data-width="800" '
+                'data-height="600"></div></div>'
+            )
+            page = (
+                f'<html><head><meta charset="utf-8"><title>{title}</title></head><body>'
+                f'<div class="article_header"><h1>{title}</h1><div class="article_tips">'
+                '<a class="article-auther">新京报</a><span class="time">3小时前</span></div></div>'
+                f'<div class="article_content"><div id="content">{paragraphs[:600]}{image}'
+                f'{paragraphs[600:]}</div></div><div class="lebel-list"><a>测试</a></div>'
+                "</body></html>"
+            )
+            path = site / "article" / ident / "index.html"
+            path.parent.mkdir(parents=True)
+            path.write_text(page, encoding="utf-8")
+        data = json.dumps({"data": {"article": entries}}, ensure_ascii=False)
+        path = site / "channel" / str(n) / "index.html"
+        path.parent.mkdir(parents=True)
+        path.write_text(
+            f'<html><head><meta charset="utf-8"><title>频道{n}</title></head><body><h1>频道{n}'
+            f"</h1><script>window.WinPageData = {data};</script></body></html>",
+            encoding="utf-8",
+        )
+
+
+def _rate(log: str) -> dict[str, float]:
+    stats = {key: float(value) for key, value in STAT_LINE.findall(log)}
+    pages = stats.get("response_received_count", 0.0)
+    seconds = stats.get("elapsed_time_seconds", 0.0)
+    return {
+        "pages": pages,
+        "seconds": seconds,
+        "pages_per_second": pages / seconds if seconds else 0,
+    }
+
+
+def run_spider(server: SiteServer, work: Path) -> dict[str, float]:
+    url = f"sqlite:///{work / 'warehouse.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    env = dict(
+        os.environ,
+        NEWSETL_DATABASE_URL=url,
+        NEWSETL_LANDING_DIR=str(work / "landing"),
+        NEWSETL_ZAKER_BASE_URL=server.site_url("zaker"),
+    )
+    settings = {
+        "AUTOTHROTTLE_ENABLED": "0",
+        "DOWNLOAD_DELAY": "0",
+        "CONCURRENT_REQUESTS_PER_DOMAIN": "8",
+        "LOG_LEVEL": "INFO",
+    }
+    command = [sys.executable, "-c", "from newsetl.cli import main; main()", "crawl", "zaker"]
+    for key, value in settings.items():
+        command += ["-s", f"{key}={value}"]
+    started = time.perf_counter()
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    result = _rate(done.stderr)
+    result["wall_seconds"] = time.perf_counter() - started
+    result["landed"] = float(re.findall(r"'newsetl/landed_new': (\d+)", done.stderr)[-1])
+    return result
+
+
+def run_bench() -> dict[str, float]:
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "scrapy", "bench", "-s", "LOG_LEVEL=INFO"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tempfile.gettempdir(),  # outside the project: bench's own settings
+    )
+    result = _rate(done.stderr)
+    result["wall_seconds"] = time.perf_counter() - started
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=5000)
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="newsetl-bench-") as tmp:
+        work = Path(tmp)
+        build_site(work / "sites", options.articles)
+        bench = run_bench()
+        with SiteServer(work / "sites") as server:
+            spider = run_spider(server, work)
+    ratio = spider["pages_per_second"] / bench["pages_per_second"]
+    result = {"articles": options.articles, "spider": spider, "scrapy_bench": bench, "ratio": ratio}
+    OUT.mkdir(exist_ok=True)
+    (OUT / "crawl.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+    table = Table(title=f"crawl benchmark ({options.articles} articles)", title_justify="left")
+    for column in ("run", "pages", "seconds", "pages/s", "pages/min"):
+        table.add_column(column, justify="left" if column == "run" else "right")
+    for name, row in (("zaker spider + landing", spider), ("scrapy bench", bench)):
+        rate = row["pages_per_second"]
+        table.add_row(
+            name, f"{row['pages']:.0f}", f"{row['seconds']:.1f}", f"{rate:.0f}", f"{rate * 60:.0f}"
+        )
+    Console().print(table)
+    Console().print(f"spider / bench = {ratio:.2f} (target >= 0.8)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,399 @@
+"""ETL throughput, memory and dedup quality on a generated corpus.
+
+    .venv/bin/python -m benchmarks.etl [--sizes 10000 100000] [--backends sqlite postgresql]
+        [--batch-size 2000] [--postgres-url postgresql://postgres@127.0.0.1:5432/test]
+
+For each backend and size, a fresh warehouse gets a corpus of ZAKER-style articles landed
+as raw documents: 2–6 KB HTML bodies with image boxes and mixed date forms; 5% exact
+duplicates (the same article under a tracking-parameter URL or another site's URL) and 5%
+near duplicates (an original with sentences inserted or removed, boilerplate added, the
+end truncated or the punctuation changed).
+
+A separate process then runs ``run_etl`` and reports articles per second end to end
+(documents read / wall time of the run; the one-off start-up, importing Great
+Expectations and building its context, is measured apart) and its peak resident memory.
+In the same process, after the run, it times the bare bulk insert of the same final
+article rows into an empty warehouse (SQLAlchemy ``insert`` in chunks: no cleaning, no
+conflict handling). Precision and recall of near-duplicate detection are counted against
+the corpus labels. Writes ``benchmarks/out/etl.json`` and prints a table.
+
+Run it as a module from the repository root: as a script, this file's folder would lead
+``sys.path`` and its name would hide the ``etl`` package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy.engine import make_url
+
+from etl.pipeline import run_etl
+from etl.validate import warm_up
+from schemas.db import database_url, make_engine, session_scope
+from schemas.items import ArticleItem
+from schemas.landing import ensure_source, start_run
+from schemas.migrate import upgrade
+from schemas.models import Article, RawDocument
+from schemas.upsert import insert_for
+
+OUT = Path(__file__).with_name("out")
+HANZI = [chr(c) for c in range(0x4E00, 0x4E00 + 3000)]
+PROXY = "https://cors.zfour.workers.dev/?"
+BOILERPLATE = ("（来源：新华网）", "责任编辑：张三", "点击进入专题：今日要闻", "原标题：旧标题")
+FETCHED = "2026-08-03T10:00:00+08:00"
+LAND_CHUNK = 1000
+FOOTER = "本文来源于网络，如有侵权请联系删除。"
+
+
+class Corpus:
+    """A reproducible corpus: originals, exact copies and labelled near copies."""
+
+    def __init__(self, size: int, seed: int = 20261124) -> None:
+        self.size = size
+        self.rng = random.Random(seed)
+        self.words = [
+            "".join(self.rng.choices(HANZI, k=self.rng.choice((1, 2, 2, 3)))) for _ in range(6000)
+        ]
+        self.near: dict[str, str] = {}  # canonical URL of a near copy → of its original
+        self.exact = 0
+
+    def sentence(self) -> str:
+        words = self.rng.choices(self.words, k=self.rng.randint(6, 14))
+        cut = self.rng.randint(2, len(words) - 2)
+        return "".join(words[:cut]) + "，" + "".join(words[cut:]) + "。"
+
+    def paragraphs(self) -> list[str]:
+        target = self.rng.randint(700, 2000)  # ≈ 2–6 KB of UTF-8 HTML
+        paragraphs, length = [], 0
+        while length < target:
+            paragraph = "".join(self.sentence() for _ in range(self.rng.randint(2, 5)))
+            paragraphs.append(paragraph)
+            length += len(paragraph)
+        return paragraphs
+
+    def html(self, paragraphs: list[str], ident: str) -> str:
+        parts = []
+        for n, paragraph in enumerate(paragraphs):
+            parts.append(f"<p>{paragraph}</p>")
+            if n == 1:
+                image = f"http://zkres1.myzaker.com/202608/{ident}_1024.jpg"
+                parts.append(
+                    '<div class="img_box"><div class="content_img_div">'
+                    f'<img class="lazy" data-original="{image}" data-width="800" '
+                    f'data-height="515" src="{PROXY}{image}"></div></div>'
+                )
+        return "<div>" + "".join(parts) + "</div>"
+
+    def original(self, n: int) -> ArticleItem:
+        ident = hashlib.md5(f"article {n}".encode()).hexdigest()[:24]
+        day = 1 + n % 28
+        published = self.rng.choice(
+            [
+                f"Mon, {day:02d} Jun 2026 0{n % 10}:15:00 GMT",
+                f"2026年07月{day:02d}日 1{n % 10}:30",
+                f"2026-07-{day:02d}T08:00:00+08:00",
+                "3小时前",
+                f"07月{day:02d}日",
+            ]
+        )
+        paragraphs = self.paragraphs()
+        return ArticleItem(
+            source="zaker",
+            url=f"https://www.myzaker.com/article/{ident}",
+            title="".join(self.rng.choices(self.words, k=6)),
+            author=self.rng.choice(["ZAKER", "新华社", "本报记者"]),
+            published=published,
+            fetched_at=FETCHED,
+            categories=["新媒体", "ZAKER", self.rng.choice(["国内", "国际", "财经", "科技"])],
+            head_image=f"{PROXY}http://zkres1.myzaker.com/202608/{ident}_1024.jpg",
+            body_html=self.html(paragraphs, ident),
+        )
+
+    def near_copy(self, item: ArticleItem, n: int) -> ArticleItem:
+        paragraphs = [p for p in item.body_html.split("<p>")[1:]]
+        texts = [p.split("</p>")[0] for p in paragraphs]
+        edits = self.rng.sample(["insert", "remove", "boilerplate", "truncate", "punctuation"], 2)
+        for edit in edits:
+            if edit == "insert":
+                texts.insert(self.rng.randrange(len(texts) + 1), self.sentence())
+            elif edit == "remove" and len(texts) > 2:
+                del texts[self.rng.randrange(len(texts))]
+            elif edit == "boilerplate":
+                texts = [
+                    self.rng.choice(BOILERPLATE),
+                    *texts,
+                    "本文来源于网络，如有侵权请联系删除。",
+                ]
+            elif edit == "truncate":
+                texts = texts[: max(2, int(len(texts) * self.rng.uniform(0.75, 0.9)))]
+            elif edit == "punctuation":
+                texts = [t.replace("，", ",").replace("。", ".") for t in texts]
+        copy = ArticleItem.from_dict(item.to_dict())
+        copy.url = f"https://news.example.com/{n}.html"
+        copy.body_html = "<div>" + "".join(f"<p>{t}</p>" for t in texts) + "</div>"
+        self.near[copy.url] = item.url
+        return copy
+
+    def exact_copy(self, item: ArticleItem, n: int) -> ArticleItem:
+        copy = ArticleItem.from_dict(item.to_dict())
+        copy.url = (
+            item.url + "?utm_source=feed" if n % 2 else f"https://mirror.example.org/{n}.html"
+        )
+        self.exact += 1
+        return copy
+
+    def items(self) -> Iterator[ArticleItem]:
+        recent: list[ArticleItem] = []
+        for n in range(self.size):
+            roll = self.rng.random()
+            if recent and roll < 0.05:
+                yield self.exact_copy(self.rng.choice(recent), n)
+            elif recent and roll < 0.10:
+                yield self.near_copy(self.rng.choice(recent), n)
+            else:
+                item = self.original(n)
+                recent = [*recent[-199:], item]
+                yield item
+
+
+def land_corpus(url: str, size: int, labels: Path) -> None:
+    """Land the corpus as raw documents (benchmark set-up: plain bulk inserts)."""
+    engine = make_engine(url)
+    upgrade(engine)
+    corpus = Corpus(size)
+    with session_scope(engine) as session:
+        source_id = ensure_source(session, "zaker").id
+        run_id = start_run(session, "crawl", "benchmark").id
+    rows: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        if not rows:
+            return
+        with session_scope(engine) as session:
+            session.execute(insert_for(session, RawDocument).on_conflict_do_nothing(), rows)
+        rows.clear()
+
+    for item in corpus.items():
+        body = item.body_html.encode()
+        rows.append(
+            {
+                "source_id": source_id,
+                "run_id": run_id,
+                "url": item.url,
+                "http_status": 200,
+                "encoding": "utf-8",
+                "raw_body": body,
+                "content_hash": hashlib.sha256(body).hexdigest(),
+                "item": item.to_dict(),
+            }
+        )
+        if len(rows) >= LAND_CHUNK:
+            flush()
+    flush()
+    labels.write_text(json.dumps({"near": corpus.near, "exact": corpus.exact}))
+
+
+def bare_insert(url: str, scratch_url: str) -> float:
+    """Seconds spent bulk inserting the final article rows into an empty warehouse (rows
+    are read in chunks outside the clock; raw-document links and clusters left out, as
+    the empty warehouse has neither)."""
+    source, target = make_engine(url), make_engine(scratch_url)
+    upgrade(target)
+    with session_scope(target) as session:
+        ensure_source(session, "zaker")
+    columns = [c for c in Article.__table__.columns if c.name not in ("id", "duplicate_of")]
+    elapsed = 0.0
+    last_id = 0
+    with source.connect() as reader:
+        while True:
+            chunk = reader.execute(
+                select(Article.id, *columns)
+                .where(Article.id > last_id)
+                .order_by(Article.id)
+                .limit(LAND_CHUNK)
+            ).all()
+            if not chunk:
+                break
+            last_id = chunk[-1].id
+            rows = [
+                {c.name: getattr(r, c.name) for c in columns} | {"raw_document_id": None}
+                for r in chunk
+            ]
+            started = time.perf_counter()
+            with target.begin() as connection:
+                connection.execute(insert(Article), rows)
+            elapsed += time.perf_counter() - started
+    return elapsed
+
+
+def etl_worker(url: str, scratch_url: str, batch_size: int) -> dict[str, Any]:
+    """Run the ETL over everything landed; then the bare insert, in the same process."""
+    engine = make_engine(url)
+    started = time.perf_counter()
+    warm_up()
+    startup = time.perf_counter() - started
+    started = time.perf_counter()
+    result = run_etl(engine, batch_size=batch_size)
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "startup_seconds": startup,
+        "seconds": seconds,
+        "counts": result.counts,
+        "status": result.status,
+        "peak_mib": peak,
+        "bare_seconds": bare_insert(url, scratch_url),
+    }
+
+
+def dedup_quality(url: str, labels: dict[str, Any]) -> dict[str, float]:
+    """Precision and recall of the near-duplicate clusters against the corpus labels."""
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(Article.id, Article.canonical_url, Article.duplicate_of)
+        ).all()
+    cluster = {u: d or i for i, u, d in rows}
+    group = {u: labels["near"].get(u, u) for _, u, _ in rows}
+    by_id = {i: u for i, u, _ in rows}
+    flagged = [(u, by_id[d]) for _, u, d in rows if d]
+    correct = sum(group[u] == group[c] for u, c in flagged)
+    found = sum(
+        cluster.get(copy) is not None and cluster.get(copy) == cluster.get(original)
+        for copy, original in labels["near"].items()
+    )
+    return {
+        "flagged": len(flagged),
+        "precision": correct / len(flagged) if flagged else 1.0,
+        "recall": found / len(labels["near"]) if labels["near"] else 1.0,
+    }
+
+
+class Warehouse:
+    """A fresh warehouse (and scratch warehouse) on one backend, removed afterwards."""
+
+    def __init__(self, backend: str, postgres_url: str, workdir: Path) -> None:
+        self.backend, self.server, self.names = backend, postgres_url, []
+        self.workdir = workdir
+
+    def new(self) -> str:
+        if self.backend == "sqlite":
+            return f"sqlite:///{self.workdir / (uuid.uuid4().hex[:8] + '.db')}"
+        name = f"newsetl_bench_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(database_url(self.server), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        self.names.append(name)
+        return make_url(database_url(self.server)).set(database=name).render_as_string(False)
+
+    def drop(self) -> None:
+        if not self.names:
+            return
+        admin = create_engine(database_url(self.server), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            for name in self.names:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def measure(backend: str, size: int, postgres_url: str, batch_size: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="newsetl-bench-") as tmp:
+        warehouses = Warehouse(backend, postgres_url, Path(tmp))
+        try:
+            url, scratch = warehouses.new(), warehouses.new()
+            labels = Path(tmp) / "labels.json"
+            started = time.perf_counter()
+            _worker("land", url, str(size), str(labels))
+            landing = time.perf_counter() - started
+            result = json.loads(_worker("etl", url, scratch, str(batch_size)))
+            quality = dedup_quality(url, json.loads(labels.read_text()))
+            expected = json.loads(labels.read_text())
+        finally:
+            warehouses.drop()
+    read = result["counts"]["read"]
+    return {
+        "backend": backend,
+        "size": size,
+        "batch_size": batch_size,
+        "landing_seconds": round(landing, 1),
+        "startup_seconds": round(result["startup_seconds"], 1),
+        "etl_seconds": round(result["seconds"], 1),
+        "articles_per_s": round(read / result["seconds"]),
+        "bare_insert_per_s": round(result["counts"]["loaded"] / result["bare_seconds"]),
+        "peak_mib": round(result["peak_mib"]),
+        "status": result["status"],
+        "counts": result["counts"],
+        "exact_expected": expected["exact"],
+        "near_expected": len(expected["near"]),
+        **{k: round(v, 4) if isinstance(v, float) else v for k, v in quality.items()},
+    }
+
+
+def _worker(*args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.etl", "--worker", *args],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    if done.returncode:
+        raise RuntimeError(f"{args[0]} worker failed:\n{done.stderr}")
+    return done.stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument(
+        "--batch-size", type=int, default=2000, help="ETL batch size (GX runs once per batch)"
+    )
+    parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        kind, *rest = args.worker
+        if kind == "land":
+            land_corpus(rest[0], int(rest[1]), Path(rest[2]))
+        else:
+            print(json.dumps(etl_worker(rest[0], rest[1], int(rest[2]))))
+        return
+    results = []
+    console = Console()
+    for backend in args.backends:
+        for size in args.sizes:
+            console.print(f"[bold]{backend}[/], {size:,} articles …")
+            results.append(measure(backend, size, args.postgres_url, args.batch_size))
+            console.print(results[-1])
+    OUT.mkdir(exist_ok=True)
+    (OUT / "etl.json").write_text(json.dumps(results, indent=2))
+    table = Table(title="ETL benchmark", title_justify="left")
+    columns = (
+        "backend", "size", "articles_per_s", "bare_insert_per_s", "peak_mib", "precision",
+        "recall", "etl_seconds",
+    )  # fmt: skip
+    for column in columns:
+        table.add_column(column.replace("_", " "), justify="right")
+    for row in results:
+        table.add_row(*(f"{row[c]:,}" if isinstance(row[c], int) else str(row[c]) for c in columns))
+    console.print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,191 @@
+"""Dedupe: exact duplicates (canonical URL, then text hash) and near-duplicates (MinHash
+over character shingles with LSH band keys kept in the warehouse's ``lsh_bucket`` table).
+
+Chinese has no spaces, so shingles are 5-character windows over the letters, digits and
+ideographs of the text (punctuation and spaces left out, so a re-punctuated copy still
+matches). Signatures have 128 values by one-permutation hashing (one 64-bit hash per
+shingle, the minimum of each of 128 bins), computed with numpy; 32 bands of 4 values give
+the band keys. Two articles are near-duplicates
+when at least ``MIN_SHARED_BANDS`` of their bands agree, which estimates a Jaccard
+similarity of about (2/32)^(1/4) ≈ 0.5 or more.
+
+A near-duplicate joins the cluster of the article it matches, never a chain: the cluster is
+named by its canonical article (earliest published, then earliest seen), which the load
+step settles once the new articles have ids.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import xxhash
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from etl.chunks import in_lists
+from etl.text import word_codes
+from schemas.models import Article, LshBucket
+
+NUM_PERM = 128
+BANDS = 32
+ROWS = NUM_PERM // BANDS
+SHINGLE_CHARS = 5
+MIN_SHARED_BANDS = 2
+_BIN_SHIFT = np.uint64(64 - 7)  # the top 7 bits of a shingle hash pick one of 128 bins
+_VALUE_MASK = np.uint64((1 << 57) - 1)
+_POWERS = np.array([pow(1_000_003, k, 2**64) for k in range(SHINGLE_CHARS)], dtype=np.uint64)
+_MAX_KEY = 2**63 - 1
+
+
+def _mix(values: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: spreads shingle hashes evenly over 64 bits."""
+    with np.errstate(over="ignore"):
+        values = values ^ (values >> np.uint64(30))
+        values = values * np.uint64(0xBF58476D1CE4E5B9)
+        values = values ^ (values >> np.uint64(27))
+        values = values * np.uint64(0x94D049BB133111EB)
+        return values ^ (values >> np.uint64(31))
+
+
+def shingle_hashes(text: str) -> np.ndarray:
+    """Sorted, distinct 64-bit hashes of the 5-character shingles of ``text``'s word
+    characters (the whole text when it is shorter than one shingle)."""
+    codes = word_codes(text).astype(np.uint64)
+    if len(codes) < SHINGLE_CHARS:
+        hashes = np.array([int((codes * _POWERS[: len(codes)]).sum())], dtype=np.uint64)
+    else:
+        count = len(codes) - SHINGLE_CHARS + 1
+        hashes = np.zeros(count, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for offset, power in enumerate(_POWERS):
+                hashes += codes[offset : offset + count] * power
+    hashes = np.sort(_mix(hashes))
+    return hashes[np.concatenate(([True], hashes[1:] != hashes[:-1]))]
+
+
+def signature(text: str) -> np.ndarray:
+    """The MinHash signature of ``text`` by one-permutation hashing: the smallest shingle
+    hash in each of 128 bins (read off the sorted hashes), empty bins filled from the next
+    non-empty one (rotation densification). Equal bins estimate Jaccard similarity like
+    128 separate hash functions, at the cost of one hash per shingle."""
+    hashes = shingle_hashes(text)
+    bins = (hashes >> _BIN_SHIFT).astype(np.int64)
+    first = np.searchsorted(bins, np.arange(NUM_PERM))
+    present = np.zeros(NUM_PERM, dtype=bool)
+    present[bins] = True
+    values = np.where(present, hashes[np.minimum(first, len(hashes) - 1)] & _VALUE_MASK, 0)
+    if not present.all():
+        filled = np.flatnonzero(present)
+        following = filled[np.searchsorted(filled, np.arange(NUM_PERM)) % len(filled)]
+        distance = (following - np.arange(NUM_PERM)) % NUM_PERM
+        values = np.where(present, values, values[following] + distance.astype(np.uint64))
+    return values.astype(np.uint64)
+
+
+def band_keys(sig: np.ndarray) -> list[int]:
+    """One 63-bit key per band: the band number hashed with the band's rows."""
+    return [
+        xxhash.xxh64_intdigest(sig[b * ROWS : (b + 1) * ROWS].tobytes(), seed=b) & _MAX_KEY
+        for b in range(BANDS)
+    ]
+
+
+def _existing_by(session: Session, column: Any, values: set[str]) -> dict[str, tuple]:
+    found: dict[str, tuple] = {}
+    for chunk in in_lists(values):
+        for row in session.execute(
+            select(column, Article.id, Article.content_hash).where(column.in_(chunk))
+        ):
+            found.setdefault(row[0], (row[1], row[2]))
+    return found
+
+
+def _bucket_matches(session: Session, keys: set[int]) -> dict[int, list[int]]:
+    matches: dict[int, list[int]] = {}
+    for chunk in in_lists(keys):
+        for bucket, article_id in session.execute(
+            select(LshBucket.bucket, LshBucket.article_id).where(LshBucket.bucket.in_(chunk))
+        ):
+            matches.setdefault(bucket, []).append(article_id)
+    return matches
+
+
+def _roots(session: Session, article_ids: set[int]) -> dict[int, int]:
+    roots: dict[int, int] = {}
+    for chunk in in_lists(article_ids):
+        for article_id, duplicate_of in session.execute(
+            select(Article.id, Article.duplicate_of).where(Article.id.in_(chunk))
+        ):
+            roots[article_id] = duplicate_of or article_id
+    return roots
+
+
+def dedupe_records(session: Session, records: list[dict[str, Any]]) -> dict[str, int]:
+    """Mark each valid record ``insert``, ``update`` (its canonical URL is loaded already)
+    or ``duplicate`` (``duplicate_reason`` says of what), and give new ones their band keys
+    and near-duplicate ``cluster`` (``["article", id]`` or ``["batch", index]``)."""
+    by_url = _existing_by(session, Article.canonical_url, {r["canonical_url"] for r in records})
+    by_text = _existing_by(session, Article.content_hash, {r["content_hash"] for r in records})
+    seen_urls: dict[str, int] = {}
+    seen_texts: dict[str, int] = {}
+    counts = Counter(exact_duplicates=0, near_duplicates=0, new=0, existing=0)
+    for index, record in enumerate(records):
+        url, text = record["canonical_url"], record["content_hash"]
+        record["cluster"] = None
+        if url in seen_urls:
+            record.update(action="duplicate", duplicate_reason=f"repeat of {url} in this batch")
+        elif url in by_url:
+            record["action"] = "update"
+            record["article_id"] = by_url[url][0]
+            counts["existing"] += 1
+            if by_url[url][1] == text:
+                counts["exact_duplicates"] += 1
+        elif text in seen_texts or text in by_text:
+            record.update(action="duplicate", duplicate_reason="same text as an article loaded")
+        else:
+            record["action"] = "insert"
+            counts["new"] += 1
+        if record["action"] == "duplicate":
+            counts["exact_duplicates"] += 1
+            continue
+        seen_urls[url] = index
+        seen_texts.setdefault(text, index)
+        record["band_keys"] = band_keys(signature(record["body_text"]))
+    counts["near_duplicates"] = _cluster(session, records)
+    return dict(counts)
+
+
+def _cluster_of(records: list[dict[str, Any]], index: int) -> tuple[str, int]:
+    cluster = records[index]["cluster"]
+    return (cluster[0], cluster[1]) if cluster else ("batch", index)
+
+
+def _cluster(session: Session, records: list[dict[str, Any]]) -> int:
+    """Attach new records to the cluster sharing most bands with them (at least
+    ``MIN_SHARED_BANDS``): a loaded article's cluster or one formed in this batch."""
+    new = [(i, r) for i, r in enumerate(records) if r["action"] == "insert"]
+    stored = _bucket_matches(session, {k for _, r in new for k in r["band_keys"]})
+    roots = _roots(session, {a for ids in stored.values() for a in ids})
+    in_batch: dict[int, list[int]] = {}
+    found = 0
+    for index, record in new:
+        shared: Counter[tuple[str, int]] = Counter()
+        for key in record["band_keys"]:
+            if key in stored:
+                shared.update({("article", roots[a]) for a in stored[key]})
+            if key in in_batch:
+                shared.update({_cluster_of(records, j) for j in in_batch[key]})
+                in_batch[key].append(index)
+            else:
+                in_batch[key] = [index]
+        best = max(
+            (c for c in shared.items() if c[1] >= MIN_SHARED_BANDS),
+            key=lambda c: (c[1], c[0][0] == "article"),
+            default=None,
+        )
+        if best is not None:
+            record["cluster"] = list(best[0])
+            found += 1
+    return found

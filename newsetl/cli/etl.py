@@ -1,0 +1,42 @@
+"""``newsetl etl``: clean, validate, deduplicate and load everything landed."""
+
+from __future__ import annotations
+
+import typer
+
+from etl.pipeline import count_pending, run_etl
+from newsetl.cli.app import DatabaseOption, app
+from newsetl.cli.output import console, err_console, progress_bar, summary_table
+from schemas.db import make_engine
+
+SUMMARY_KEYS = ("read", "cleaned", "rejected", "exact_duplicates", "near_duplicates", "loaded")
+
+
+@app.command("etl")
+def etl_command(
+    batch_size: int = typer.Option(500, "--batch-size", min=1, help="Documents per batch."),
+    since: int | None = typer.Option(
+        None, "--since", metavar="RUN", help="Only documents landed by this run or later."
+    ),
+    database_url: str | None = DatabaseOption,
+) -> None:
+    """Process every landed document not processed yet; exits non-zero when the run fails."""
+    engine = make_engine(database_url)
+    total = count_pending(engine, since)
+    with progress_bar() as progress:
+        task = progress.add_task("etl", total=total)
+        result = run_etl(
+            engine,
+            batch_size=batch_size,
+            since_run=since,
+            progress=lambda done: progress.advance(task, done),
+        )
+    counts = result.counts
+    rows = {key.replace("_", " "): counts[key] for key in SUMMARY_KEYS}
+    rows |= {f"  {reason}": n for reason, n in counts["rejected_by_reason"].items()}
+    rows["updated"] = counts["updated"]
+    rows["unchanged"] = counts["unchanged"]
+    console.print(summary_table(f"ETL run {result.run_id}: {result.status}", rows))
+    if result.status != "success":
+        err_console.print(f"[red]ETL run {result.run_id} failed[/]: see pipeline_run.message")
+        raise typer.Exit(1)

@@ -1,0 +1,247 @@
+"""The whole pipeline on SQLite and PostgreSQL: load, quarantine, rerun, crash, staged API."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from etl_items import FETCHED, TEXT_SEED, news_item, seed_item
+from sqlalchemy import Engine, func, select
+
+import etl.load
+from etl.pipeline import (
+    StageOrderError,
+    ValidationThresholdExceeded,
+    clean_batch,
+    dedupe_batch,
+    finish_etl,
+    load_batch,
+    run_etl,
+    start_etl,
+    validate_batch,
+)
+from schemas.db import session_scope
+from schemas.models import (
+    Article,
+    Category,
+    EtlBatch,
+    Image,
+    LshBucket,
+    PipelineRun,
+    RawDocument,
+    RejectedRecord,
+)
+
+HEAD = "http://zkres2.myzaker.com/202108/610ce1ad8e9f0904fe64126a_1024.jpg"
+
+
+def count(engine: Engine, model) -> int:
+    with session_scope(engine) as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def articles(engine: Engine) -> list[Article]:
+    with session_scope(engine) as session:
+        rows = session.scalars(select(Article).order_by(Article.id)).all()
+        for row in rows:
+            _ = [c.category.path for c in row.categories], list(row.images)
+        return rows
+
+
+def test_seeds_load_with_categories_images_and_identity(engine: Engine, land_in) -> None:
+    land_in([seed_item(), seed_item(TEXT_SEED)], kind="import")
+    result = run_etl(engine)
+    assert result.status == "success"
+    assert result.counts["loaded"] == 2 and result.counts["rejected"] == 0
+    hexo, text = articles(engine)
+    assert hexo.canonical_url == "https://www.myzaker.com/article/610ce1ad8e9f0904fe64126a"
+    assert hexo.published_at.isoformat() == "2021-08-06T00:07:04+00:00"
+    assert hexo.head_image == HEAD and hexo.language == "zh"
+    assert hexo.inferred_fields == ["url"] and hexo.char_count == len(hexo.body_text)
+    assert [(c.position, c.category.path) for c in hexo.categories] == [
+        (0, "新媒体"),
+        (1, "新媒体/ZAKER"),
+        (2, "新媒体/ZAKER/source"),
+    ]
+    assert [(i.position, i.width, i.height) for i in hexo.images] == [(0, 800, 515), (1, 800, 515)]
+    assert hexo.images[0].proxied_url == "https://cors.zfour.workers.dev/?" + HEAD
+    assert text.canonical_url == f"urn:newsetl:text:{text.content_hash}"
+    assert len(text.body_text.split("\n")) == 28 and text.published_at is None
+    with session_scope(engine) as session:
+        parents = dict(session.execute(select(Category.path, Category.parent_id)).all())
+        ids = dict(session.execute(select(Category.path, Category.id)).all())
+    assert parents["新媒体/ZAKER/source"] == ids["新媒体/ZAKER"]
+    assert parents["新媒体"] is None
+    with session_scope(engine) as session:
+        run = session.get(PipelineRun, result.run_id)
+        assert run.kind == "etl" and run.status == "success" and run.counts["loaded"] == 2
+        processed = session.scalars(select(RawDocument.processed_run_id)).all()
+        assert processed == [result.run_id, result.run_id]
+
+
+def test_bad_inputs_are_quarantined_with_reasons_and_fail_the_run(engine: Engine, land_in) -> None:
+    good = [news_item(i) for i in range(3)]
+    bad = [
+        news_item(10, body_html=""),
+        news_item(11, body_html='<div><img src="https://example.com/a.jpg"></div>'),
+        news_item(12, title=None),
+        news_item(13, body_html="<div><p>" + "English words only here. " * 10 + "</p></div>"),
+        news_item(14, published="2027-01-01 00:00"),
+        news_item(15, published="某日"),
+        news_item(16, body_html="<div>" + "<p>很长的段落内容。</p>" * 400_000 + "</div>"),
+    ]
+    land_in(good + bad)
+    result = run_etl(engine, batch_size=100)
+    assert result.status == "failed"
+    assert result.counts["loaded"] == 3 and result.counts["rejected"] == 7
+    reasons = result.counts["rejected_by_reason"]
+    assert reasons["clean: published_at parsable"] == 1
+    assert reasons["clean: body size limit"] == 1
+    assert reasons["validate: expect_column_values_to_not_be_null (title)"] == 1
+    assert reasons["validate: expect_column_value_lengths_to_be_between (body_text)"] == 2
+    assert reasons["validate: expect_column_values_to_be_between (cjk_share)"] == 3
+    with session_scope(engine) as session:
+        rejected = session.execute(
+            select(RejectedRecord.stage, RejectedRecord.reason, RejectedRecord.failures)
+        ).all()
+        run = session.get(PipelineRun, result.run_id)
+        assert run.status == "failed" and "threshold" in run.message
+        unprocessed = session.scalar(
+            select(func.count()).where(RawDocument.processed_run_id.is_(None))
+        )
+    assert len(rejected) == 7 and unprocessed == 0
+    assert sorted(stage for stage, _, _ in rejected).count("clean") == 2
+    with session_scope(engine) as session:
+        huge = session.scalar(
+            select(RejectedRecord.record).where(RejectedRecord.reason.contains("too large"))
+        )
+    assert len(huge["body_html"]) < 600 and huge["title"] == "城市更新惠民生（16）"
+    future = next(f for _, _, fs in rejected for f in fs if f["column"] == "published_ts")
+    assert future["value"] == "2026-12-31T16:00:00+00:00"
+    assert count(engine, Article) == 3
+
+
+def test_threshold_is_configurable(engine: Engine, land_in) -> None:
+    land_in([news_item(1), news_item(2, title=None)])
+    assert run_etl(engine, reject_threshold=0.6).status == "success"
+
+
+def test_rerun_adds_nothing_and_identical_reload_changes_nothing(engine: Engine, land_in) -> None:
+    land_in([news_item(i) for i in range(4)])
+    first = run_etl(engine, batch_size=3)
+    assert first.counts["loaded"] == 4 and first.counts["batches"] == 2
+    before = [(a.id, a.last_updated_at, a.raw_document_id) for a in articles(engine)]
+    assert run_etl(engine).counts["read"] == 0
+    # the same articles landed again from other bytes (another crawl) change nothing
+    land_in([news_item(i, author="本报记者 ") for i in range(4)])
+    again = run_etl(engine)
+    assert again.counts["read"] == 4 and again.counts["loaded"] == 0
+    assert again.counts["unchanged"] == 4 and again.counts["exact_duplicates"] == 4
+    assert [(a.id, a.last_updated_at, a.raw_document_id) for a in articles(engine)] == before
+    assert count(engine, LshBucket) == 4 * 32
+
+
+def test_changed_version_updates_the_article(engine: Engine, land_in) -> None:
+    land_in([news_item(1, published="2026-08-02 09:30")])
+    run_etl(engine)
+    (before,) = articles(engine)
+    land_in([news_item(1, title="城市更新惠民生（更正）", published="2026-08-02 09:30")])
+    result = run_etl(engine)
+    (after,) = articles(engine)
+    assert result.counts["updated"] == 1 and result.counts["loaded"] == 0
+    assert after.id == before.id and after.title == "城市更新惠民生（更正）"
+    assert after.last_updated_at > before.last_updated_at
+    assert after.first_seen_at == before.first_seen_at
+
+
+def test_crash_mid_batch_leaves_the_warehouse_as_before(
+    engine: Engine, land_in, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    land_in([news_item(1), news_item(2), news_item(3, title=None)])
+
+    def crash(*args, **kwargs) -> None:
+        raise RuntimeError("worker killed")
+
+    monkeypatch.setattr(etl.load, "_settle_clusters", crash)  # after articles were written
+    with pytest.raises(RuntimeError, match="worker killed"):
+        run_etl(engine, reject_threshold=1.0)
+    assert count(engine, Article) == 0 and count(engine, Image) == 0
+    assert count(engine, RejectedRecord) == 0 and count(engine, LshBucket) == 0
+    with session_scope(engine) as session:
+        assert (
+            session.scalar(select(func.count()).where(RawDocument.processed_run_id.is_not(None)))
+            == 0
+        )
+        failed = session.scalars(select(PipelineRun).where(PipelineRun.kind == "etl")).one()
+        assert failed.status == "failed" and "worker killed" in failed.message
+    monkeypatch.undo()
+    result = run_etl(engine, reject_threshold=1.0)
+    assert result.counts["loaded"] == 2 and result.counts["rejected"] == 1
+    assert count(engine, Article) == 2 and count(engine, RejectedRecord) == 1
+
+
+def test_staged_api_matches_run_etl_and_every_stage_is_safe_to_repeat(
+    engine: Engine, land_in
+) -> None:
+    land_in([seed_item(), seed_item(TEXT_SEED), news_item(1), news_item(1, author="本报记者 ")])
+    run_id, batch_ids = start_etl(engine, batch_size=3, airflow_run_id="manual__2026-08-03")
+    assert len(batch_ids) == 2
+    for batch_id in batch_ids:
+        for stage in (clean_batch, validate_batch, dedupe_batch, load_batch):
+            first = stage(engine, batch_id)
+            assert stage(engine, batch_id) == first
+    clean_batch(engine, batch_ids[0])  # a stage rerun after load changes nothing
+    result = finish_etl(engine, run_id)
+    assert result.status == "success"
+    assert result.counts["loaded"] == 3 and result.counts["exact_duplicates"] == 1
+    assert count(engine, Article) == 3
+    with session_scope(engine) as session:
+        run = session.get(PipelineRun, run_id)
+        assert run.airflow_run_id == "manual__2026-08-03" and run.counts["loaded"] == 3
+        assert session.scalars(select(EtlBatch.records)).all() == [None, None]
+
+
+def test_staged_validate_raises_after_quarantining(engine: Engine, land_in) -> None:
+    land_in([news_item(1), news_item(2, title=None), news_item(3, body_html="")])
+    run_id, (batch_id,) = start_etl(engine)
+    with pytest.raises(StageOrderError, match="run validate first"):
+        dedupe_batch(engine, batch_id)
+    clean_batch(engine, batch_id)
+    with pytest.raises(ValidationThresholdExceeded, match="67%"):
+        validate_batch(engine, batch_id)
+    assert count(engine, RejectedRecord) == 2
+    with pytest.raises(ValidationThresholdExceeded):
+        validate_batch(engine, batch_id)  # a retry fails the same way, quarantining once
+    assert count(engine, RejectedRecord) == 2
+    dedupe_batch(engine, batch_id)
+    load_batch(engine, batch_id)
+    result = finish_etl(engine, run_id)
+    assert result.status == "failed" and result.counts["loaded"] == 1
+
+
+def test_since_run_limits_the_documents(engine: Engine, land_in) -> None:
+    land_in([news_item(1)])
+    land_in([news_item(2)])
+    with session_scope(engine) as session:
+        second_run = session.scalar(select(func.max(RawDocument.run_id)))
+    result = run_etl(engine, since_run=second_run)
+    assert result.counts["read"] == 1
+    assert run_etl(engine).counts["read"] == 1
+
+
+def test_documents_without_item_are_left_to_the_parse_quarantine(engine: Engine) -> None:
+    from schemas.landing import land, start_run
+
+    with session_scope(engine) as session:
+        run = start_run(session, "import", "files")
+        land(session, source="files", url="file:///x", raw_body=b"\x00", item=None, run_id=run.id)
+    assert run_etl(engine).counts["read"] == 0
+
+
+def test_relative_dates_count_from_the_items_fetch_time(engine: Engine, land_in) -> None:
+    land_in([news_item(1, published="3小时前", fetched_at="2026-08-03T12:00:00+08:00")])
+    run_etl(engine)
+    (article,) = articles(engine)
+    assert article.published_at == datetime(2026, 8, 3, 1, 0, tzinfo=UTC)
+    assert article.published_at != FETCHED - timedelta(hours=3)
+    assert "published_at" in article.inferred_fields
