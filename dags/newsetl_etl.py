@@ -3,7 +3,8 @@
 ``start`` opens an ETL ``pipeline_run`` (carrying this DAG run's id) and splits everything
 landed and not yet processed into batches; each batch goes through ``clean``, ``validate``,
 ``dedupe`` and ``load`` as separate tasks (mapped over batch ids: only ids travel through
-XCom); ``finish`` closes the run with its counts even when a batch failed. A batch with too
+XCom); ``finish`` closes the run with its counts even when a batch failed; ``terms`` then
+indexes the words of the articles loaded or changed (the top-terms analytics). A batch with too
 many invalid rows fails its ``validate`` task after quarantining them, and fails the DAG run.
 The steps themselves live in ``etl.pipeline``, imported inside the tasks to keep parsing light.
 """
@@ -65,11 +66,19 @@ def newsetl_etl() -> None:
             result = finish_etl(engine, etl_run_id)
         return {"run_id": result.run_id, "status": result.status, "counts": result.counts}
 
+    @task
+    def terms() -> int:
+        """Index the terms of the articles loaded or changed (for the analytics); after a
+        failed batch the next run catches up, as it indexes whatever is stale."""
+        from etl.terms import index_pending_terms
+
+        with warehouse_engine() as engine:
+            return index_pending_terms(engine)
+
     started = start()
-    chain(
-        batch.expand(batch_id=started),
-        finish(started["etl_run_id"]).as_teardown(setups=started),
-    )
+    batches = batch.expand(batch_id=started)
+    chain(batches, finish(started["etl_run_id"]).as_teardown(setups=started))
+    chain(batches, terms())
 
 
 newsetl_etl()

@@ -97,7 +97,7 @@ class RawDocument(Base):
     encoding: Mapped[str | None] = mapped_column(String(32))
     raw_body: Mapped[bytes] = mapped_column(LargeBinary)
     content_hash: Mapped[str] = mapped_column(String(64))
-    item: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    item: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     processed_run_id: Mapped[int | None] = mapped_column(ForeignKey("pipeline_run.id"))
 
     source: Mapped[Source] = relationship()
@@ -155,6 +155,7 @@ class Article(Base):
     inferred_fields: Mapped[list[str]] = mapped_column(default=list)
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    terms_indexed_at: Mapped[datetime | None]  # last_updated_at of the text article_term holds
 
     source: Mapped[Source] = relationship()
     categories: Mapped[list[ArticleCategory]] = relationship(

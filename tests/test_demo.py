@@ -11,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from schemas.db import make_engine
-from schemas.models import Article, RawDocument, Source
+from schemas.models import Article, ArticleTerm, RawDocument, Source
 
 NEWSETL = Path(sys.executable).with_name("newsetl")
 
@@ -67,6 +67,10 @@ def test_demo_lands_every_source_into_a_fresh_sqlite_warehouse(tmp_path: Path) -
     for slug, (_, loaded) in after_first.items():
         assert loaded > 0, slug
     assert after_first["files"] == (2, 2)
+    engine = make_engine(f"sqlite:///{database}")
+    with engine.connect() as connection:
+        assert connection.scalar(select(func.count()).select_from(ArticleTerm)) > 0
+    engine.dispose()
     for word in ("fetched", "rejected", "duplicates", "loaded", "people-daily", "zaker-feeds"):
         assert word in first.stdout
 

@@ -112,6 +112,6 @@ def run_command(
     all_stats = run_crawls(names, None, settings)
     database_url = settings.get("NEWSETL_DATABASE_URL", database_url)
     failed = [name for name, stats in all_stats.items() if _report(name, stats, database_url)]
-    etl_command(batch_size=500, since=None, database_url=database_url)
+    etl_command(batch_size=2000, since=None, terms=True, database_url=database_url)
     if failed:
         raise typer.Exit(1)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import typer
 
-from etl.pipeline import count_pending, run_etl
 from newsetl.cli.app import DatabaseOption, app
 from newsetl.cli.output import console, err_console, progress_bar, summary_table
 from schemas.db import make_engine
@@ -14,13 +13,19 @@ SUMMARY_KEYS = ("read", "cleaned", "rejected", "exact_duplicates", "near_duplica
 
 @app.command("etl")
 def etl_command(
-    batch_size: int = typer.Option(500, "--batch-size", min=1, help="Documents per batch."),
+    batch_size: int = typer.Option(2000, "--batch-size", min=1, help="Documents per batch."),
     since: int | None = typer.Option(
         None, "--since", metavar="RUN", help="Only documents landed by this run or later."
+    ),
+    terms: bool = typer.Option(
+        True, "--terms/--no-terms", help="Then index the terms of new and changed articles."
     ),
     database_url: str | None = DatabaseOption,
 ) -> None:
     """Process every landed document not processed yet; exits non-zero when the run fails."""
+    from etl.pipeline import count_pending, run_etl
+    from etl.terms import index_pending_terms, pending_terms
+
     engine = make_engine(database_url)
     total = count_pending(engine, since)
     with progress_bar() as progress:
@@ -31,11 +36,16 @@ def etl_command(
             since_run=since,
             progress=lambda done: progress.advance(task, done),
         )
+        if terms:
+            task = progress.add_task("terms", total=pending_terms(engine))
+            indexed = index_pending_terms(engine, progress=lambda n: progress.advance(task, n))
     counts = result.counts
     rows = {key.replace("_", " "): counts[key] for key in SUMMARY_KEYS}
     rows |= {f"  {reason}": n for reason, n in counts["rejected_by_reason"].items()}
     rows["updated"] = counts["updated"]
     rows["unchanged"] = counts["unchanged"]
+    if terms:
+        rows["terms indexed"] = indexed
     console.print(summary_table(f"ETL run {result.run_id}: {result.status}", rows))
     if result.status != "success":
         err_console.print(f"[red]ETL run {result.run_id} failed[/]: see pipeline_run.message")

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from etl.pipeline import EtlResult, run_etl
+from etl.terms import index_pending_terms
 from newsetl.demo import SAMPLES
 from newsetl.demo.server import SiteServer
 from newsetl.importer import land_files
@@ -82,6 +83,8 @@ def run_demo(
     land_files(engine, [SAMPLES])
     step("running the ETL on everything landed")
     result.etl = run_etl(engine)
+    step("indexing the terms of new articles")
+    index_pending_terms(engine)
     result.per_source = counts_per_source(engine)
     return result
 

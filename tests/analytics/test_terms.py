@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from analytics_seed import Seeded
 from sqlalchemy import Engine, delete, select, update
 
-from etl.terms import count_terms, index_terms, stop_words
+from etl.terms import (
+    count_terms,
+    index_pending_terms,
+    index_terms,
+    pending_terms,
+    stop_words,
+)
 from schemas.db import session_scope
 from schemas.models import Article, ArticleTerm
+from schemas.types import utcnow
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -86,3 +94,30 @@ def test_terms_go_with_their_article(engine: Engine, seeded: Seeded) -> None:
     with session_scope(engine) as session:
         session.execute(delete(Article).where(Article.id == a3))
     assert terms_of(engine, a3) == {}
+
+
+def test_pending_terms_are_indexed_once_and_again_after_an_edit(
+    engine: Engine, seeded: Seeded
+) -> None:
+    a1 = seeded.articles["a1"]
+    with session_scope(engine) as session:
+        session.execute(delete(ArticleTerm))
+    assert pending_terms(engine) == len(seeded.articles)
+    batches: list[int] = []
+    assert index_pending_terms(engine, batch_size=4, progress=batches.append) == len(
+        seeded.articles
+    )
+    assert sum(batches) == len(seeded.articles) and max(batches) <= 4
+    assert terms_of(engine, a1) == {"疫苗": 3, "合作": 1, "全球": 1}
+    assert pending_terms(engine) == 0
+    assert index_pending_terms(engine) == 0
+
+    with session_scope(engine) as session:
+        session.execute(
+            update(Article)
+            .where(Article.id == a1)
+            .values(body_text="经济，全球", last_updated_at=utcnow() + timedelta(seconds=1))
+        )
+    assert pending_terms(engine) == 1
+    assert index_pending_terms(engine) == 1
+    assert terms_of(engine, a1) == {"疫苗": 1, "合作": 1, "经济": 1, "全球": 1}

@@ -21,7 +21,14 @@ from sqlalchemy import Engine, func, select
 from newsetl.demo.server import SITES, SiteServer
 from schemas.db import make_engine
 from schemas.migrate import upgrade
-from schemas.models import Article, PipelineRun, RawDocument, RejectedRecord, Source
+from schemas.models import (
+    Article,
+    ArticleTerm,
+    PipelineRun,
+    RawDocument,
+    RejectedRecord,
+    Source,
+)
 
 pytestmark = pytest.mark.airflow
 
@@ -172,6 +179,10 @@ def test_every_crawl_dag_then_the_etl_dag_fill_the_warehouse_and_a_day_rerun_add
     assert etl.counts["loaded"] == articles
     assert etl.counts["read"] == counted(warehouse, RawDocument, RawDocument.item.is_not(None))
     assert set(articles_per_source(warehouse)) == set(SITE_OF)
+    assert states(etl_run)["terms"] == "success"
+    assert counted(warehouse, Article, Article.terms_indexed_at.is_(None)) == 0
+    indexed = select(ArticleTerm.article_id).distinct().subquery()
+    assert counted(warehouse, indexed) == articles
     assert counted(warehouse, RawDocument, RawDocument.processed_run_id.is_(None)) == (
         counted(warehouse, RawDocument, RawDocument.item.is_(None))
     )
@@ -233,6 +244,7 @@ def test_a_batch_of_invalid_rows_fails_at_validate_with_the_rows_quarantined(
         "batch.dedupe[0]": "upstream_failed",
         "batch.load[0]": "upstream_failed",
         "finish": "success",
+        "terms": "upstream_failed",
     }
     (etl,) = runs(warehouse, "etl")
     assert etl.status == "failed"

@@ -132,8 +132,10 @@ def test_etl_dag_is_scheduled_on_every_raw_asset(dagbag: BundleDagBag) -> None:
         "batch.dedupe",
         "batch.load",
         "finish",
+        "terms",
     }
     assert etl.get_task("finish").is_teardown
+    assert etl.get_task("terms").upstream_task_ids == {"batch.load"}
 
 
 def test_only_enabled_sources_with_a_spider_get_a_crawl_dag(

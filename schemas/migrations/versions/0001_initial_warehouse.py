@@ -129,6 +129,7 @@ def upgrade() -> None:
         sa.Column("inferred_fields", sa.JSON(), nullable=False),
         sa.Column("first_seen_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("terms_indexed_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["duplicate_of"], ["article.id"], name=op.f("fk_article_duplicate_of_article")
         ),
