@@ -3,8 +3,9 @@
 ``start`` opens an ETL ``pipeline_run`` (carrying this DAG run's id) and splits everything
 landed and not yet processed into batches; each batch goes through ``clean``, ``validate``,
 ``dedupe`` and ``load`` as separate tasks (mapped over batch ids: only ids travel through
-XCom); ``finish`` closes the run with its counts even when a batch failed; ``terms`` then
-indexes the words of the articles loaded or changed (the top-terms analytics). A batch with too
+XCom), a ``wait_turn`` sensor holding its dedupe until the earlier batches have loaded.
+``finish`` closes the run with its counts even when a batch failed; ``terms`` then indexes
+the words of the articles loaded or changed (the top-terms analytics). A batch with too
 many invalid rows fails its ``validate`` task after quarantining them, and fails the DAG run.
 The steps themselves live in ``etl.pipeline``, imported inside the tasks to keep parsing light.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from airflow.sdk import AssetAny, chain, dag, task, task_group
+from airflow.sdk import AssetAny, PokeReturnValue, chain, dag, task, task_group
 from newsetl_wiring import crawl_sources, raw_asset, warehouse_engine
 
 STEPS = ("clean", "validate", "dedupe", "load")
@@ -53,9 +54,19 @@ def newsetl_etl() -> None:
         context["ti"].xcom_push(key="etl_run_id", value=etl_run_id)
         return batch_ids
 
+    @task.sensor(task_id="wait_turn", poke_interval=10, timeout=6 * 3600, mode="reschedule")
+    def wait_turn(batch_id: int) -> PokeReturnValue:
+        """Hold a batch before dedupe until every earlier batch of the run has loaded, so
+        near duplicates are matched across all of them even when batches run in parallel."""
+        from etl.pipeline import ready_to_dedupe
+
+        with warehouse_engine() as engine:
+            return PokeReturnValue(is_done=ready_to_dedupe(engine, batch_id))
+
     @task_group
     def batch(batch_id: int) -> None:
-        chain(*(batch_step(step)(batch_id) for step in STEPS))
+        clean, validate, dedupe, load = (batch_step(step)(batch_id) for step in STEPS)
+        chain(clean, validate, wait_turn(batch_id), dedupe, load)
 
     @task
     def finish(etl_run_id: int) -> dict[str, Any]:

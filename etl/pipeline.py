@@ -53,6 +53,7 @@ __all__ = [
     "dedupe_batch",
     "finish_etl",
     "load_batch",
+    "ready_to_dedupe",
     "run_etl",
     "start_etl",
     "validate_batch",
@@ -261,12 +262,40 @@ def _run_stage(engine: Engine, batch_id: int, stage: str) -> dict[str, Any]:
             raise StageOrderError(
                 f"batch {batch_id} is {row.stage}: run {STAGES[position - 2]} first"
             )
+        if stage == "dedupe" and (waiting := _unloaded_before(session, row)):
+            raise StageOrderError(
+                f"batch {batch_id} dedupes after batches {waiting} load: near duplicates are "
+                "matched against everything loaded before"
+            )
         batch = _batch(row)
         counts = STEPS[stage](session, batch)
         row.records = _to_json(batch.records) if stage != "load" else None
         row.stage = DONE[stage]
         row.counts = {**batch.counts, stage: counts}
     return counts
+
+
+def _unloaded_before(session: Session, row: EtlBatch) -> list[int]:
+    """Earlier batches of the run still on their way to load (a batch stopped by the
+    validation threshold never loads, so it holds nobody up)."""
+    earlier = session.scalars(
+        select(EtlBatch).where(
+            EtlBatch.run_id == row.run_id, EtlBatch.id < row.id, EtlBatch.stage != "loaded"
+        )
+    )
+    return [
+        b.id for b in earlier if not (b.counts or {}).get("validate", {}).get("threshold_exceeded")
+    ]
+
+
+def ready_to_dedupe(engine: Engine, batch_id: int) -> bool:
+    """Whether every earlier batch of the batch's run has loaded (or was stopped), so that
+    :func:`dedupe_batch` can match it against all of them. Mapped Airflow tasks wait on it."""
+    with session_scope(engine) as session:
+        row = session.get(EtlBatch, batch_id)
+        if row is None:
+            raise KeyError(f"no ETL batch {batch_id}")
+        return not _unloaded_before(session, row)
 
 
 # --- public API -----------------------------------------------------------------------------

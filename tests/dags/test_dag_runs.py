@@ -241,6 +241,7 @@ def test_a_batch_of_invalid_rows_fails_at_validate_with_the_rows_quarantined(
         "start": "success",
         "batch.clean[0]": "success",
         "batch.validate[0]": "failed",
+        "batch.wait_turn[0]": "upstream_failed",
         "batch.dedupe[0]": "upstream_failed",
         "batch.load[0]": "upstream_failed",
         "finish": "success",

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import pytest
 from etl_items import FETCHED, TEXT_SEED, news_item, seed_item
 from sqlalchemy import Engine, select
 
 from etl.clean import clean_item
 from etl.dedupe import BANDS, MIN_SHARED_BANDS, band_keys, signature
-from etl.pipeline import run_etl
+from etl.pipeline import (
+    StageOrderError,
+    clean_batch,
+    dedupe_batch,
+    finish_etl,
+    load_batch,
+    ready_to_dedupe,
+    run_etl,
+    start_etl,
+    validate_batch,
+)
 from schemas.db import session_scope
 from schemas.items import ArticleItem
 from schemas.models import Article
@@ -128,3 +139,25 @@ def test_without_dates_the_earliest_seen_stays_canonical(engine: Engine, land_in
     found = clusters(engine)
     canonical = next(u for u in found if u.startswith("urn:"))
     assert found == {canonical: None, republished_text_seed().url: canonical}
+
+
+def test_staged_batches_dedupe_in_order_even_when_their_tasks_run_out_of_order(
+    engine: Engine, land_in
+) -> None:
+    """Airflow may run the mapped batches in parallel: a batch's dedupe waits until every
+    earlier batch of the run has loaded, so a near duplicate across batches is still found."""
+    land_in([seed_item(TEXT_SEED), republished_text_seed()])
+    run_id, (first, second) = start_etl(engine, batch_size=1)
+    for stage in (clean_batch, validate_batch):
+        stage(engine, second)
+        stage(engine, first)
+    assert ready_to_dedupe(engine, first) and not ready_to_dedupe(engine, second)
+    with pytest.raises(StageOrderError, match=f"batches \\[{first}\\] load"):
+        dedupe_batch(engine, second)
+    dedupe_batch(engine, first)
+    load_batch(engine, first)
+    assert ready_to_dedupe(engine, second)
+    assert dedupe_batch(engine, second)["near_duplicates"] == 1
+    load_batch(engine, second)
+    assert finish_etl(engine, run_id).counts["near_duplicates"] == 1
+    assert sorted(v is None for v in clusters(engine).values()) == [False, True]
