@@ -55,6 +55,11 @@ CONCURRENT_ITEMS = 8
 
 # The landing pipeline runs its transactions with asyncio.to_thread: asyncio reactor only.
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+# News pages need no session, and a crawler that keeps the WAF's challenge cookie is asking
+# to be treated as a browser. Off, Scrapy's cookie middleware also never fetches the public
+# suffix list from the network (tldextract does so on first use).
+COOKIES_ENABLED = False
+
 REMOTE_CONTROL_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
