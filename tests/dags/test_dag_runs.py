@@ -6,6 +6,9 @@ landed, and the warehouse and the ``pipeline_run`` rows say what happened.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -289,3 +292,18 @@ def test_a_backfill_crawls_each_day_of_the_e_paper(dags: dict[str, DAG], warehou
     for day_path in ("html/2024-11/29/", "html/2024-11/30/", "pc/content/202412/01/"):
         assert any(day_path in url for url in urls), day_path
     assert not any("202503" in url for url in urls)
+
+
+def test_airflow_dags_test_from_the_docs_crawls_a_day_then_loads_it(warehouse: Engine) -> None:
+    """docs/airflow.md's commands, run as a user runs them: the `airflow` CLI in a process
+    of its own, with the environment the docs set (here by the fixtures)."""
+    airflow = [str(Path(sys.executable).with_name("airflow")), "dags", "test"]
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    for command in (["newsetl_crawl_people_daily", "2024-11-30"], ["newsetl_etl"]):
+        done = subprocess.run(
+            airflow + command, env=env, capture_output=True, text=True, timeout=600, check=False
+        )
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert articles_per_source(warehouse) == {"people-daily": 4}
+    assert [r.status for r in runs(warehouse, "crawl")] == ["success"]
+    assert [r.status for r in runs(warehouse, "etl")] == ["success"]
