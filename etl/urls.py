@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from schemas.identity import ZAKER_ARTICLE_URL
+
 TRACKING_PARAMS = frozenset({"from", "spm"})
 TRACKING_PREFIXES = ("utm_",)
 DEFAULT_PORTS = {"http": 80, "https": 443}
 ZAKER_ARTICLE = re.compile(r"^(?:www\.|m\.|app\.|iphone\.|wap\.)?myzaker\.com$", re.IGNORECASE)
 ZAKER_ID_IN_PATH = re.compile(r"/article/(?P<id>[0-9a-f]{24})/?$")
 ZAKER_ID_IN_QUERY = re.compile(r"(?:^|&)pk=(?P<id>[0-9a-f]{24})(?:&|$)")
-ZAKER_CANONICAL = "https://www.myzaker.com/article/{id}"
 
 
 def unwrap_proxy(url: str | None) -> tuple[str | None, str | None]:
@@ -53,7 +54,7 @@ def canonical_url(url: str | None) -> str | None:
         return url
     host = parts.hostname.lower()
     if (zaker := _zaker_id(host, parts.path, parts.query)) is not None:
-        return ZAKER_CANONICAL.format(id=zaker)
+        return ZAKER_ARTICLE_URL.format(id=zaker)
     port = parts.port
     netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     query = urlencode(
