@@ -9,13 +9,18 @@ the publication time, and the fetch time plus one day).
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-import great_expectations as gx
-import great_expectations.expectations as gxe
+# Importing GX logs hundreds of INFO lines wherever logging is configured (Airflow task
+# logs): keep its warnings and errors only.
+logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
-from schemas.sources import ValidationPolicy
+import great_expectations as gx  # noqa: E402
+import great_expectations.expectations as gxe  # noqa: E402
+
+from schemas.sources import ValidationPolicy  # noqa: E402
 
 EARLIEST_PUBLISHED = datetime(1990, 1, 1, tzinfo=UTC)
 URL_PATTERN = r"^https?://"
