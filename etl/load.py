@@ -12,7 +12,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Text, cast, delete, or_, select, update
+from sqlalchemy import Table, Text, cast, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from etl.chunks import in_lists, write_chunks
@@ -125,17 +125,39 @@ def _replace_children(
             }
             for depth in range(len(path))
         ]
+        first_band: dict[int, int] = {}  # a key twice in one article is one row
+        for band, key in enumerate(record["band_keys"]):
+            first_band.setdefault(key, band)
         buckets += [
             {"bucket": key, "article_id": article_id, "band": band}
-            for band, key in enumerate(record["band_keys"])
+            for key, band in first_band.items()
         ]
-    connection = session.connection()  # Core executemany: no ORM bookkeeping per row
     for model, rows in ((Image, images), (ArticleCategory, links), (LshBucket, buckets)):
-        statement = insert_for(session, model.__table__)
-        if model is LshBucket:
-            statement = statement.on_conflict_do_nothing(index_elements=["bucket", "article_id"])
-        for chunk in write_chunks(rows):
-            connection.execute(statement, chunk)
+        insert_plain_rows(session, model.__table__, rows)
+
+
+def insert_plain_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Rows of plain values (numbers, texts: nothing for SQLAlchemy to convert) into
+    ``table`` straight through the driver: ``COPY`` on PostgreSQL, one prepared
+    ``INSERT`` run with executemany elsewhere. For these narrow rows SQLAlchemy's per-row
+    parameter handling cost more than the database's own work."""
+    if not rows:
+        return
+    connection = session.connection()
+    columns = list(rows[0])
+    quote = connection.dialect.identifier_preparer.quote
+    if connection.dialect.name == "postgresql":
+        names = ", ".join(quote(c) for c in columns)
+        statement = f"COPY {quote(table.name)} ({names}) FROM STDIN"
+        cursor = connection.connection.driver_connection.cursor()
+        with cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
+        return
+    compiled = insert(table).compile(dialect=connection.dialect, column_keys=columns)
+    order = compiled.positiontup or columns
+    for chunk in write_chunks(rows):
+        connection.exec_driver_sql(str(compiled), [tuple(r[c] for c in order) for r in chunk])
 
 
 def _settle_clusters(session: Session, records: list[dict[str, Any]], ids: dict[str, int]) -> None:

@@ -4,7 +4,8 @@ Two ways to drive it, one function per stage for both:
 
 * :func:`run_etl` (CLI, file import): each batch goes through the four stages in memory
   and one transaction — a crash mid-batch leaves the warehouse as it was, and a rerun
-  picks the batch up again.
+  picks the batch up again. The next batch is cleaned meanwhile in worker processes
+  (:mod:`etl.prepare`), so at most two batches are in flight.
 * the staged API (Airflow): :func:`start_etl` plans batches, :func:`clean_batch`,
   :func:`validate_batch`, :func:`dedupe_batch` and :func:`load_batch` each run one stage
   of one batch in their own transaction (any process, any worker), handing records on
@@ -23,26 +24,29 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, Select, Text, cast, func, select, update
 from sqlalchemy.orm import Session
 
-from etl.chunks import in_lists
-from etl.clean import CleanError, clean_item
-from etl.dates import SHANGHAI
+from etl.chunks import one_of
 from etl.dedupe import dedupe_records
 from etl.load import load_records
+from etl.prepare import (
+    Document,
+    Prepared,
+    prepare_all,
+    prepare_later,
+    source_zones,
+    worker_pool,
+)
 from etl.validate import (
     DEFAULT_REJECT_THRESHOLD,
     ValidationThresholdExceeded,
     validate_records,
 )
 from schemas.db import session_scope
-from schemas.items import ArticleItem
 from schemas.landing import finish_run, reject, start_run
 from schemas.models import EtlBatch, PipelineRun, RawDocument, Source
-from schemas.sources import load_sources
 
 __all__ = [
     "EtlResult",
@@ -110,56 +114,34 @@ def _summary(record: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
-def _trimmed(item: dict[str, Any]) -> dict[str, Any]:
-    """An item as kept in quarantine: long texts cut to 500 characters."""
-    return {
-        k: v[:500] + f"… ({len(v)} characters)" if isinstance(v, str) and len(v) > 500 else v
-        for k, v in item.items()
-    }
-
-
-def _raw_documents(session: Session, ids: list[int]) -> list[Any]:
-    """``(id, source id, source slug, fetched_at, item)`` of the batch's documents; the raw
-    bytes stay in the database."""
+def _raw_documents(session: Session, ids: list[int]) -> list[Document]:
+    """The batch's documents, in id order."""
     query = select(
         RawDocument.id, RawDocument.source_id, Source.slug, RawDocument.fetched_at,
-        RawDocument.item,
+        cast(RawDocument.item, Text),
     ).join(Source, Source.id == RawDocument.source_id)  # fmt: skip
     rows = [
         row
-        for chunk in in_lists(ids)
-        for row in session.execute(query.where(RawDocument.id.in_(chunk)))
+        for condition in one_of(session, RawDocument.id, ids)
+        for row in session.execute(query.where(condition))
     ]
-    return sorted(rows, key=lambda row: row.id)
+    return sorted((Document(*row) for row in rows), key=lambda row: row.id)
 
 
-def clean_step(session: Session, batch: Batch) -> dict[str, Any]:
-    """Clean the batch's raw documents; quarantine those that cannot be cleaned."""
-    rows = _raw_documents(session, batch.raw_document_ids)
-    zones = {slug: ZoneInfo(config.timezone) for slug, config in load_sources().items()}
-    records, reasons = [], Counter()
-    for document_id, source_id, slug, fetched_at, item in rows:
-        try:
-            record = clean_item(
-                ArticleItem.from_dict(item),
-                fetched_at=fetched_at,
-                zone=zones.get(slug, SHANGHAI),
-            )
-        except CleanError as error:
-            failures, reason = error.failures, str(error)
-        except (ValueError, TypeError) as error:
-            failures = [{"expectation": "readable item", "column": "item", "value": str(error)}]
-            reason = f"unreadable item: {error}"
-        else:
-            records.append(record | {"raw_document_id": document_id, "source_id": source_id})
-            continue
-        reasons[failures[0]["expectation"]] += 1
-        reject(
-            session, stage="clean", reason=reason, raw_document_id=document_id,
-            source_id=source_id, run_id=batch.run_id, failures=failures, record=_trimmed(item),
-        )  # fmt: skip
-    batch.records = records
-    return {"read": len(rows), "cleaned": len(records), "rejected": dict(reasons)}
+def clean_step(
+    session: Session, batch: Batch, prepared: list[Prepared] | None = None
+) -> dict[str, Any]:
+    """Clean the batch's raw documents (``prepared`` already, when :func:`run_etl` had them
+    prepared in its worker pool); quarantine those that cannot be cleaned."""
+    if prepared is None:
+        prepared = prepare_all(_raw_documents(session, batch.raw_document_ids), source_zones())
+    reasons: Counter[str] = Counter()
+    for _, rejection in prepared:
+        if rejection is not None:
+            reasons[rejection["failures"][0]["expectation"]] += 1
+            reject(session, stage="clean", run_id=batch.run_id, **rejection)
+    batch.records = [record for record, _ in prepared if record is not None]
+    return {"read": len(prepared), "cleaned": len(batch.records), "rejected": dict(reasons)}
 
 
 def validate_step(session: Session, batch: Batch) -> dict[str, Any]:
@@ -197,10 +179,10 @@ def dedupe_step(session: Session, batch: Batch) -> dict[str, Any]:
 def load_step(session: Session, batch: Batch) -> dict[str, Any]:
     """Write the batch's articles and mark its documents processed, in one transaction."""
     counts = load_records(session, batch.records)
-    for chunk in in_lists(batch.raw_document_ids):
+    for condition in one_of(session, RawDocument.id, batch.raw_document_ids):
         session.execute(
             update(RawDocument)
-            .where(RawDocument.id.in_(chunk), RawDocument.processed_run_id.is_(None))
+            .where(condition, RawDocument.processed_run_id.is_(None))
             .values(processed_run_id=batch.run_id)
         )
     return counts
@@ -454,16 +436,29 @@ def run_etl(
         airflow_run_id=airflow_run_id,
         reject_threshold=reject_threshold,
     )
+    zones = source_zones()
+
+    def documents(batch_id: int) -> list[Document]:
+        with session_scope(engine) as session:
+            return _raw_documents(session, session.get(EtlBatch, batch_id).raw_document_ids)
+
     try:
-        for batch_id in batch_ids:
-            with session_scope(engine) as session:
-                row = session.get(EtlBatch, batch_id)
-                batch = _batch(row)
-                for stage in STAGES:
-                    batch.counts[stage] = STEPS[stage](session, batch)
-                row.stage, row.records, row.counts = "loaded", None, batch.counts
-            if progress is not None:
-                progress(len(batch.raw_document_ids))
+        with worker_pool(count_pending(engine, since_run)) as pool:
+            # the next batch is cleaned in the pool while this one validates, dedupes, loads
+            upcoming = prepare_later(documents(batch_ids[0]), zones, pool) if batch_ids else None
+            for position, batch_id in enumerate(batch_ids):
+                prepared, upcoming = upcoming, None
+                if position + 1 < len(batch_ids):
+                    upcoming = prepare_later(documents(batch_ids[position + 1]), zones, pool)
+                with session_scope(engine) as session:
+                    row = session.get(EtlBatch, batch_id)
+                    batch = _batch(row)
+                    batch.counts["clean"] = clean_step(session, batch, prepared())
+                    for stage in STAGES[1:]:
+                        batch.counts[stage] = STEPS[stage](session, batch)
+                    row.stage, row.records, row.counts = "loaded", None, batch.counts
+                if progress is not None:
+                    progress(len(batch.raw_document_ids))
     except Exception as error:
         with session_scope(engine) as session:
             run = session.get(PipelineRun, run_id)

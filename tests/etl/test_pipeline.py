@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from etl_items import FETCHED, TEXT_SEED, news_item, seed_item
+from etl_items import FETCHED, TEXT_SEED, land_items, news_item, seed_item
 from sqlalchemy import Engine, func, select
 
 import etl.load
+import etl.prepare
+from etl.dedupe import BANDS
 from etl.pipeline import (
     StageOrderError,
     ValidationThresholdExceeded,
@@ -20,7 +22,8 @@ from etl.pipeline import (
     start_etl,
     validate_batch,
 )
-from schemas.db import session_scope
+from schemas.db import make_engine, session_scope
+from schemas.migrate import upgrade
 from schemas.models import (
     Article,
     Category,
@@ -138,7 +141,7 @@ def test_rerun_adds_nothing_and_identical_reload_changes_nothing(engine: Engine,
     assert again.counts["read"] == 4 and again.counts["loaded"] == 0
     assert again.counts["unchanged"] == 4 and again.counts["exact_duplicates"] == 4
     assert [(a.id, a.last_updated_at, a.raw_document_id) for a in articles(engine)] == before
-    assert count(engine, LshBucket) == 4 * 32
+    assert count(engine, LshBucket) == 4 * BANDS
 
 
 def test_changed_version_updates_the_article(engine: Engine, land_in) -> None:
@@ -178,6 +181,50 @@ def test_crash_mid_batch_leaves_the_warehouse_as_before(
     result = run_etl(engine, reject_threshold=1.0)
     assert result.counts["loaded"] == 2 and result.counts["rejected"] == 1
     assert count(engine, Article) == 2 and count(engine, RejectedRecord) == 1
+
+
+def warehouse_contents(engine: Engine) -> dict:
+    """What a run left behind, keyed by canonical URL (ids differ between warehouses)."""
+    with session_scope(engine) as session:
+        urls = dict(session.execute(select(Article.id, Article.canonical_url)).all())
+        rows = session.execute(
+            select(
+                Article.canonical_url, Article.title, Article.body_html, Article.body_text,
+                Article.published_at, Article.duplicate_of, Article.content_hash,
+            )
+        ).all()  # fmt: skip
+        buckets = session.execute(select(LshBucket.article_id, LshBucket.bucket)).all()
+        images = session.execute(select(Image.article_id, Image.position, Image.url)).all()
+        rejected = session.execute(select(RejectedRecord.stage, RejectedRecord.reason)).all()
+    return {
+        "articles": sorted((*row[:5], urls.get(row[5]), row[6]) for row in rows),
+        "buckets": sorted((urls[a], b) for a, b in buckets),
+        "images": sorted((urls[a], p, u) for a, p, u in images),
+        "rejected": sorted(rejected),
+    }
+
+
+def test_worker_processes_leave_the_same_warehouse_as_one_process(
+    engine: Engine, land_in, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run large enough cleans in worker processes (the size threshold is lowered here):
+    same articles, clusters, band keys, quarantine and counts as cleaning in-process."""
+    items = [
+        seed_item(), seed_item(TEXT_SEED), *(news_item(i) for i in range(5)),
+        news_item(1, author="本报记者 "), news_item(8, published="某日"),
+        news_item(9, title=None),
+    ]  # fmt: skip
+    reference = make_engine(f"sqlite:///{tmp_path / 'reference.db'}")
+    upgrade(reference)
+    land_items(reference, items)
+    expected = run_etl(reference, batch_size=3, reject_threshold=1.0)
+    land_in(items)
+    monkeypatch.setattr(etl.prepare, "POOL_MIN_DOCUMENTS", 1)
+    result = run_etl(engine, batch_size=3, reject_threshold=1.0)
+    assert result.counts == expected.counts
+    assert result.counts["read"] == 10 and result.counts["rejected"] == 2
+    assert result.counts["near_duplicates"] >= 4 and result.counts["exact_duplicates"] == 1
+    assert warehouse_contents(engine) == warehouse_contents(reference)
 
 
 def test_staged_api_matches_run_etl_and_every_stage_is_safe_to_repeat(

@@ -151,6 +151,11 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_article_duplicate_of"), ["duplicate_of"], unique=False)
         batch_op.create_index(batch_op.f("ix_article_published_at"), ["published_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_article_source_id"), ["source_id"], unique=False)
+    if op.get_bind().dialect.name == "postgresql":
+        # lz4 TOAST compression: bulk loads of article bodies are bound by the server
+        # compressing them, and the default pglz is about twice as slow (design §7)
+        for column in ("body_html", "body_text"):
+            op.execute(f"ALTER TABLE article ALTER COLUMN {column} SET COMPRESSION lz4")
 
     op.create_table(
         "rejected_record",

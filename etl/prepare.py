@@ -1,0 +1,127 @@
+"""The database-free part of the clean stage: each landed document cleaned and given its
+near-duplicate band keys, or turned into a quarantine entry. Pure CPU work, so
+``run_etl`` maps it over a process pool while the previous batch loads. The workers are
+spawned, not forked (the parent holds database connections and GX state), so a script that
+runs the ETL on 200 documents or more needs the usual ``if __name__ == "__main__":`` guard.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
+from datetime import datetime
+from functools import partial
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+from etl.clean import CleanError, clean_item
+from etl.dates import SHANGHAI
+from etl.dedupe import band_keys, signature
+from schemas.items import ArticleItem
+from schemas.sources import load_sources
+
+POOL_WORKERS = 2
+POOL_MIN_DOCUMENTS = 200  # fewer documents are not worth starting worker processes for
+CHUNKS_PER_WORKER = 2
+
+
+class Document(NamedTuple):
+    """A landed document as the clean stage reads it (the raw bytes stay in the database)."""
+
+    id: int
+    source_id: int
+    slug: str
+    fetched_at: datetime
+    item: str  # JSON text: decoded by whichever process prepares it
+
+
+class Prepared(NamedTuple):
+    """One document's outcome: its record, or the ``reject`` arguments quarantining it."""
+
+    record: dict[str, Any] | None
+    rejection: dict[str, Any] | None
+
+
+def source_zones() -> dict[str, ZoneInfo]:
+    """Each registered source's time zone (dates without one are read in it)."""
+    return {slug: ZoneInfo(config.timezone) for slug, config in load_sources().items()}
+
+
+def trimmed(item: dict[str, Any]) -> dict[str, Any]:
+    """An item as kept in quarantine: long texts cut to 500 characters."""
+    return {
+        k: v[:500] + f"… ({len(v)} characters)" if isinstance(v, str) and len(v) > 500 else v
+        for k, v in item.items()
+    }
+
+
+def prepare(document: Document, zones: dict[str, ZoneInfo]) -> Prepared:
+    """Clean one document and compute its band keys, or say why it cannot be cleaned."""
+    item = json.loads(document.item)
+    try:
+        record = clean_item(
+            ArticleItem.from_dict(item),
+            fetched_at=document.fetched_at,
+            zone=zones.get(document.slug, SHANGHAI),
+        )
+    except CleanError as error:
+        failures, reason = error.failures, str(error)
+    except (ValueError, TypeError) as error:
+        failures = [{"expectation": "readable item", "column": "item", "value": str(error)}]
+        reason = f"unreadable item: {error}"
+    else:
+        return Prepared(
+            record
+            | {
+                "raw_document_id": document.id,
+                "source_id": document.source_id,
+                "band_keys": band_keys(signature(record["body_text"])),
+            },
+            None,
+        )
+    rejection = {
+        "reason": reason,
+        "raw_document_id": document.id,
+        "source_id": document.source_id,
+        "failures": failures,
+        "record": trimmed(item),
+    }
+    return Prepared(None, rejection)
+
+
+def prepare_all(documents: list[Document], zones: dict[str, ZoneInfo]) -> list[Prepared]:
+    """:func:`prepare` over a list of documents, in order."""
+    return [prepare(document, zones) for document in documents]
+
+
+def prepare_later(
+    documents: list[Document], zones: dict[str, ZoneInfo], pool: Executor | None
+) -> Callable[[], list[Prepared]]:
+    """Start preparing ``documents`` in ``pool`` (in chunks, one per worker and then
+    some); the returned function waits for the outcomes, in order. Without a pool the
+    work happens when that function is called."""
+    if pool is None:
+        return partial(prepare_all, documents, zones)
+    size = max(1, -(-len(documents) // (POOL_WORKERS * CHUNKS_PER_WORKER)))
+    futures = [
+        pool.submit(prepare_all, documents[i : i + size], zones)
+        for i in range(0, len(documents), size)
+    ]
+    return lambda: [outcome for future in futures for outcome in future.result()]
+
+
+@contextmanager
+def worker_pool(documents: int) -> Iterator[Executor | None]:
+    """A pool of worker processes for a run of ``documents`` documents, or ``None`` when
+    the run is too small to be worth one. Work not started yet is cancelled on exit."""
+    if documents < POOL_MIN_DOCUMENTS:
+        yield None
+        return
+    pool = ProcessPoolExecutor(POOL_WORKERS, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        yield pool
+    finally:
+        pool.shutdown(cancel_futures=True)
