@@ -65,6 +65,14 @@ def win_page_data(text: str) -> dict | None:
     return data
 
 
+def next_page(text: str) -> str | None:
+    """The next page of a current list page (``data.next_url``); None on the last page and
+    on older pages."""
+    data = win_page_data(text)
+    inner = data.get("data") if data else None
+    return _clean(inner.get("next_url")) if isinstance(inner, dict) else None
+
+
 def list_entries(text: str) -> list[ListEntry]:
     """The articles a list page links to, in page order, from either format."""
     data = win_page_data(text)

@@ -1,8 +1,10 @@
 """The ``zaker`` spider: www.myzaker.com channel and source lists, then their articles.
 
 Starts at the home page and follows its channel and source links, or at the list pages
-given with ``-a lists=channel/1,source/10``. Deleted articles (原文已被删除) are skipped and
-counted; 429s and WAF challenges are retried with back-off, then counted as blocked.
+given with ``-a lists=channel/1,source/10``. A list's next pages (``next_url``) are followed
+while they still bring articles not landed yet, at most ``-a max_pages=N`` pages a list
+(default 10). Deleted articles (原文已被删除) are skipped and counted; 429s and WAF
+challenges are retried with back-off, then counted as blocked.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from spiders.parsers.zaker import (
     is_deleted,
     list_entries,
     list_name,
+    next_page,
 )
 from spiders.spiders.base import ERROR, SKIPPED, NewsSpider
 
@@ -36,9 +39,10 @@ class ZakerSpider(NewsSpider):
     name = "zaker"
     source_slug = "zaker"
 
-    def __init__(self, *args: Any, lists: str = "", **kwargs: Any) -> None:
+    def __init__(self, *args: Any, lists: str = "", max_pages: str = "10", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lists = [path.strip().strip("/") for path in lists.split(",") if path.strip()]
+        self.max_pages = int(max_pages)
 
     async def start(self) -> AsyncIterator[Any]:
         if self.lists:
@@ -59,8 +63,9 @@ class ZakerSpider(NewsSpider):
             if LIST_PATH.search(url.split("?")[0]):
                 yield self.request(url, self.parse_list)
 
-    def parse_list(self, response: Response) -> Iterator[Any]:
-        """A list page (either format): request every article not landed yet."""
+    def parse_list(self, response: Response, page: int = 1) -> Iterator[Any]:
+        """A list page (either format): request every article not landed yet, then the next
+        page while this one still had such articles (older pages hold older articles)."""
         text, _ = self.decode(response)
         try:
             entries = list_entries(text)
@@ -70,14 +75,21 @@ class ZakerSpider(NewsSpider):
         if not entries:
             self.note(ERROR, "empty_list", response.url, "no articles found on the list page")
         category = list_name(text)
+        new = 0
         for entry in entries:
             url = self.link(response, entry.url)
             if article_id(url) is None:
                 self.note(SKIPPED, "not_article", url)
             elif self.should_fetch(url):
+                new += 1
                 yield self.request(
                     url, self.parse_article, cb_kwargs={"entry": entry, "category": category}
                 )
+        following = next_page(text)
+        if following and new and page < self.max_pages:
+            yield self.request(
+                self.link(response, following), self.parse_list, cb_kwargs={"page": page + 1}
+            )
 
     def parse_article(
         self, response: Response, entry: ListEntry, category: str | None

@@ -92,7 +92,7 @@ def test_article_from_an_older_content_block_list(items: dict[str, ArticleItem])
 
 
 def test_every_listed_article_lands_once(items: dict[str, ArticleItem], zaker_crawl: Crawl) -> None:
-    good = {f"{n:02d}" for n in range(1, 13)}
+    good = {f"{n:02d}" for n in range(1, 14)}  # 13 is on the second page of channel/2
     assert good <= set(items)
     # the truncated page and the one with a wrong charset land too (with what they hold)
     assert set(items) == good | {"e1", "e3"}
@@ -187,3 +187,31 @@ def test_second_crawl_requests_no_landed_article(
     assert counts["skipped (already landed)"] == 0
     assert counts["landed (already there)"] == 3  # same bytes: no new rows
     assert len(landed(warehouse_url, "zaker")) == 3
+
+
+def test_next_list_pages_are_followed_while_they_bring_new_articles(
+    site_server: SiteServer, warehouse_url: str, tmp_path: Path
+) -> None:
+    """channel/2 names a next page (``next_url``) holding one more article, and that one a
+    third; a list page whose articles are all landed already is not followed further."""
+    page_two, page_three = "/zaker/channel/2/p2", "/zaker/channel/2/p3"
+    options = {
+        "database_url": warehouse_url,
+        "base_urls": {"zaker": site_server.site_url("zaker")},
+        "landing_dir": tmp_path,
+        "args": {"lists": "channel/2", "max_pages": "1"},
+    }
+    only_first = run_crawl("zaker", **options)
+    assert only_first.returncode == 0, only_first.stderr[-3000:]
+    assert site_server.hits[page_two] == 0
+    assert not any(url.endswith(f"{ID}13") for url in landed(warehouse_url, "zaker"))
+
+    every_page = run_crawl("zaker", **{**options, "args": {"lists": "channel/2"}})
+    assert every_page.returncode == 0, every_page.stderr[-3000:]
+    assert site_server.hits[page_two] == site_server.hits[page_three] == 1
+    assert any(url.endswith(f"{ID}13") for url in landed(warehouse_url, "zaker"))
+
+    from_two = run_crawl("zaker", **{**options, "args": {"lists": "channel/2/p2"}})
+    assert from_two.returncode == 0
+    assert site_server.hits[page_two] == 2
+    assert site_server.hits[page_three] == 1  # page two brought nothing new
