@@ -143,9 +143,7 @@ class _BlockWriter:
         for child in element:
             tag = child.tag if isinstance(child.tag, str) else None
             classes = (child.get("class") or "").split() if tag else []
-            if tag is None:  # a comment or processing instruction
-                pass
-            elif tag in ("img", "figure") or "img_box" in classes:
+            if tag in ("img", "figure") or "img_box" in classes:
                 self.figures(child)
             elif tag in CONTAINER_TAGS or (
                 tag in PARAGRAPH_TAGS and child.find(".//img") is not None
@@ -161,7 +159,7 @@ class _BlockWriter:
                 self.blocks.append((HEADING_TAGS.get(tag, "p"), inner, child.text_content()))
             elif tag == "br":
                 self.flush()
-            else:
+            elif tag is not None:  # comments and processing instructions are dropped
                 self.loose(
                     etree.tostring(child, encoding="unicode", with_tail=False),
                     child.text_content(),

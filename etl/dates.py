@@ -8,6 +8,7 @@ Times without a zone are read in the source's zone (Asia/Shanghai unless configu
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -70,10 +71,8 @@ def _absolute(text: str, zone: tzinfo) -> datetime | None:
         except ValueError as error:
             raise UnparsableDate(f"impossible date {text!r}: {error}") from None
         return _local(moment, zone)
-    try:
+    with contextlib.suppress(ValueError):
         return _local(datetime.fromisoformat(text), zone)
-    except ValueError:
-        pass
     if RFC_2822.match(text):
         try:
             return _local(parsedate_to_datetime(text), zone)
