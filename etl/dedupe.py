@@ -1,13 +1,13 @@
 """Dedupe: exact duplicates (canonical URL, then text hash) and near-duplicates (MinHash
-over character shingles with LSH band keys kept in the warehouse's ``lsh_bucket`` table).
+over character shingles with LSH band keys kept in the warehouse's ``lsh_band`` table).
 
 Chinese has no spaces, so shingles are 5-character windows over the letters, digits and
 ideographs of the text (punctuation and spaces left out, so a re-punctuated copy still
-matches). Signatures have 80 values by one-permutation hashing (one 64-bit hash per
-shingle, the minimum of each of 80 bins), computed with numpy; 20 bands of 4 values give
-the band keys, each stored as one ``lsh_bucket`` row. Two articles are near-duplicates
-when at least ``MIN_SHARED_BANDS`` of their bands agree: half the pairs of Jaccard
-similarity 0.54 are found, nine in ten at 0.65, one in 2,000 at 0.2.
+matches). Signatures have 64 values by one-permutation hashing (one 64-bit hash per
+shingle, the minimum of each of 64 bins), computed with numpy; 16 bands of 4 values give
+the band keys, stored as one ``lsh_band`` row per article (a column per band). Two
+articles are near-duplicates when at least ``MIN_SHARED_BANDS`` of their bands agree: half
+the pairs of Jaccard similarity 0.57 are found, nine in ten at 0.69, one in 3,300 at 0.2.
 
 A near-duplicate joins the cluster of the article it matches, never a chain: the cluster is
 named by its canonical article (earliest published, then earliest seen), which the load
@@ -21,14 +21,14 @@ from typing import Any
 
 import numpy as np
 import xxhash
-from sqlalchemy import select
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.orm import Session
 
-from etl.chunks import one_of
+from etl.chunks import one_of, write_chunks
 from etl.text import word_codes
-from schemas.models import Article, LshBucket
+from schemas.models import LSH_BANDS, Article, LshBand, band_column
 
-BANDS = 20
+BANDS = LSH_BANDS
 ROWS = 4
 NUM_PERM = BANDS * ROWS
 SHINGLE_CHARS = 5
@@ -102,14 +102,44 @@ def _existing_by(session: Session, column: Any, values: set[str]) -> dict[str, t
     return found
 
 
-def _bucket_matches(session: Session, keys: set[int]) -> dict[int, list[int]]:
-    matches: dict[int, list[int]] = {}
-    for condition in one_of(session, LshBucket.bucket, keys):
-        for bucket, article_id in session.execute(
-            select(LshBucket.bucket, LshBucket.article_id).where(condition)
-        ):
-            matches.setdefault(bucket, []).append(article_id)
+def index_row(article_id: int, keys: list[int]) -> dict[str, int]:
+    """The ``lsh_band`` row of an article with these band keys."""
+    return {"article_id": article_id} | {band_column(b): key for b, key in enumerate(keys)}
+
+
+def _band_matches(session: Session, records: list[dict[str, Any]]) -> dict[tuple, list[int]]:
+    """``(band, key) → ids of the loaded articles with that key in that band``, for the
+    band keys of ``records``: one lookup per band, on that band's indexed column."""
+    matches: dict[tuple[int, int], list[int]] = {}
+    for band in range(BANDS):
+        column = LshBand.__table__.c[band_column(band)]
+        keys = {r["band_keys"][band] for r in records}
+        for condition in one_of(session, column, keys):
+            for key, article_id in session.execute(
+                select(column, LshBand.article_id).where(condition)
+            ):
+                matches.setdefault((band, key), []).append(article_id)
     return matches
+
+
+def rebuild_index(connection: Connection, chunk: int = 2000) -> int:
+    """Fill ``lsh_band`` from the text of every article (by id, ``chunk`` at a time);
+    returns how many articles were indexed. The index must be empty."""
+    table = LshBand.__table__
+    done, after = 0, 0
+    while True:
+        rows = connection.execute(
+            select(Article.id, Article.body_text)
+            .where(Article.id > after)
+            .order_by(Article.id)
+            .limit(chunk)
+        ).all()
+        if not rows:
+            return done
+        index = [index_row(i, band_keys(signature(text))) for i, text in rows]
+        for part in write_chunks(index):
+            connection.execute(insert(table), part)
+        done, after = done + len(rows), rows[-1][0]
 
 
 def _roots(session: Session, article_ids: set[int]) -> dict[int, int]:
@@ -166,13 +196,13 @@ def _cluster(session: Session, records: list[dict[str, Any]]) -> int:
     """Attach new records to the cluster sharing most bands with them (at least
     ``MIN_SHARED_BANDS``): a loaded article's cluster or one formed in this batch."""
     new = [(i, r) for i, r in enumerate(records) if r["action"] == "insert"]
-    stored = _bucket_matches(session, {k for _, r in new for k in r["band_keys"]})
+    stored = _band_matches(session, [r for _, r in new])
     roots = _roots(session, {a for ids in stored.values() for a in ids})
-    in_batch: dict[int, list[int]] = {}
+    in_batch: dict[tuple[int, int], list[int]] = {}
     found = 0
     for index, record in new:
         shared: Counter[tuple[str, int]] = Counter()
-        for key in record["band_keys"]:
+        for key in enumerate(record["band_keys"]):
             if key in stored:
                 shared.update({("article", roots[a]) for a in stored[key]})
             if key in in_batch:

@@ -10,7 +10,6 @@ from sqlalchemy import Engine, func, select
 
 import etl.load
 import etl.prepare
-from etl.dedupe import BANDS
 from etl.pipeline import (
     StageOrderError,
     ValidationThresholdExceeded,
@@ -29,7 +28,7 @@ from schemas.models import (
     Category,
     EtlBatch,
     Image,
-    LshBucket,
+    LshBand,
     PipelineRun,
     RawDocument,
     RejectedRecord,
@@ -141,7 +140,7 @@ def test_rerun_adds_nothing_and_identical_reload_changes_nothing(engine: Engine,
     assert again.counts["read"] == 4 and again.counts["loaded"] == 0
     assert again.counts["unchanged"] == 4 and again.counts["exact_duplicates"] == 4
     assert [(a.id, a.last_updated_at, a.raw_document_id) for a in articles(engine)] == before
-    assert count(engine, LshBucket) == 4 * BANDS
+    assert count(engine, LshBand) == 4
 
 
 def test_changed_version_updates_the_article(engine: Engine, land_in) -> None:
@@ -169,7 +168,7 @@ def test_crash_mid_batch_leaves_the_warehouse_as_before(
     with pytest.raises(RuntimeError, match="worker killed"):
         run_etl(engine, reject_threshold=1.0)
     assert count(engine, Article) == 0 and count(engine, Image) == 0
-    assert count(engine, RejectedRecord) == 0 and count(engine, LshBucket) == 0
+    assert count(engine, RejectedRecord) == 0 and count(engine, LshBand) == 0
     with session_scope(engine) as session:
         assert (
             session.scalar(select(func.count()).where(RawDocument.processed_run_id.is_not(None)))
@@ -193,12 +192,12 @@ def warehouse_contents(engine: Engine) -> dict:
                 Article.published_at, Article.duplicate_of, Article.content_hash,
             )
         ).all()  # fmt: skip
-        buckets = session.execute(select(LshBucket.article_id, LshBucket.bucket)).all()
+        buckets = session.execute(select(LshBand.__table__)).all()
         images = session.execute(select(Image.article_id, Image.position, Image.url)).all()
         rejected = session.execute(select(RejectedRecord.stage, RejectedRecord.reason)).all()
     return {
         "articles": sorted((*row[:5], urls.get(row[5]), row[6]) for row in rows),
-        "buckets": sorted((urls[a], b) for a, b in buckets),
+        "buckets": sorted((urls[a], *keys) for a, *keys in buckets),
         "images": sorted((urls[a], p, u) for a, p, u in images),
         "rejected": sorted(rejected),
     }
