@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import xxhash
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from etl.chunks import one_of, write_chunks
@@ -65,30 +65,32 @@ def shingle_hashes(text: str) -> np.ndarray:
     return hashes[np.concatenate(([True], hashes[1:] != hashes[:-1]))]
 
 
-def signature(text: str) -> np.ndarray:
+def signature(text: str, values: int = NUM_PERM) -> np.ndarray:
     """The MinHash signature of ``text`` by one-permutation hashing: the smallest shingle
-    hash in each of ``NUM_PERM`` bins (read off the sorted hashes), empty bins filled from
+    hash in each of ``values`` bins (read off the sorted hashes), empty bins filled from
     the next non-empty one (rotation densification). Equal bins estimate Jaccard similarity
-    like ``NUM_PERM`` separate hash functions, at the cost of one hash per shingle."""
+    like ``values`` separate hash functions, at the cost of one hash per shingle. Other
+    lengths than ``NUM_PERM`` are for measuring other band counts."""
     hashes = shingle_hashes(text)
-    bins = (((hashes >> _HIGH) * np.uint64(NUM_PERM)) >> _HIGH).astype(np.int64)
-    first = np.searchsorted(bins, np.arange(NUM_PERM))
-    present = np.zeros(NUM_PERM, dtype=bool)
+    bins = (((hashes >> _HIGH) * np.uint64(values)) >> _HIGH).astype(np.int64)
+    first = np.searchsorted(bins, np.arange(values))
+    present = np.zeros(values, dtype=bool)
     present[bins] = True
-    values = np.where(present, hashes[np.minimum(first, len(hashes) - 1)] & _VALUE_MASK, 0)
+    mins = np.where(present, hashes[np.minimum(first, len(hashes) - 1)] & _VALUE_MASK, 0)
     if not present.all():
         filled = np.flatnonzero(present)
-        following = filled[np.searchsorted(filled, np.arange(NUM_PERM)) % len(filled)]
-        distance = (following - np.arange(NUM_PERM)) % NUM_PERM
-        values = np.where(present, values, values[following] + distance.astype(np.uint64))
-    return values.astype(np.uint64)
+        following = filled[np.searchsorted(filled, np.arange(values)) % len(filled)]
+        distance = (following - np.arange(values)) % values
+        mins = np.where(present, mins, mins[following] + distance.astype(np.uint64))
+    return mins.astype(np.uint64)
 
 
 def band_keys(sig: np.ndarray) -> list[int]:
-    """One 63-bit key per band: the band number hashed with the band's rows."""
+    """One 63-bit key per band of ``ROWS`` values (``BANDS`` of a default signature): the
+    band number hashed with the band's rows."""
     return [
         xxhash.xxh64_intdigest(sig[b * ROWS : (b + 1) * ROWS].tobytes(), seed=b) & _MAX_KEY
-        for b in range(BANDS)
+        for b in range(len(sig) // ROWS)
     ]
 
 
@@ -109,16 +111,18 @@ def index_row(article_id: int, keys: list[int]) -> dict[str, int]:
 
 def _band_matches(session: Session, records: list[dict[str, Any]]) -> dict[tuple, list[int]]:
     """``(band, key) → ids of the loaded articles with that key in that band``, for the
-    band keys of ``records``: one lookup per band, on that band's indexed column."""
+    band keys of ``records``: a lookup per band on that band's indexed column, sent as one
+    ``UNION ALL`` (on PostgreSQL one statement a batch: planned and sent once)."""
+    table = LshBand.__table__
+    lookups = [
+        select(literal(band), column, table.c.article_id).where(condition)
+        for band, column in enumerate(table.c[band_column(b)] for b in range(BANDS))
+        for condition in one_of(session, column, {r["band_keys"][band] for r in records})
+    ]
     matches: dict[tuple[int, int], list[int]] = {}
-    for band in range(BANDS):
-        column = LshBand.__table__.c[band_column(band)]
-        keys = {r["band_keys"][band] for r in records}
-        for condition in one_of(session, column, keys):
-            for key, article_id in session.execute(
-                select(column, LshBand.article_id).where(condition)
-            ):
-                matches.setdefault((band, key), []).append(article_id)
+    for part in write_chunks(lookups, BANDS):  # SQLite: at most 16,000 values a statement
+        for band, key, article_id in session.execute(union_all(*part)):
+            matches.setdefault((band, key), []).append(article_id)
     return matches
 
 
