@@ -112,11 +112,14 @@ def make_chunk(
     return {"keys": {v: np.array(k, dtype=np.int64) for v, k in keys.items()}, "original": original}
 
 
-def corpus(size: int, workers: int = 2) -> tuple[dict[int, np.ndarray], np.ndarray]:
+def corpus(size: int, real: int, workers: int = 2) -> tuple[dict[int, np.ndarray], np.ndarray]:
     """Band keys (by signature length) and the original of each near copy (-1 for
-    originals) of the first ``size`` distinct articles, cached per chunk."""
+    originals) of ``size`` distinct articles: the first ``real`` from generated text
+    (cached per chunk), the rest originals whose keys are drawn at random, as the keys of
+    distinct texts are (a shortcut for sizes whose text this machine cannot generate in
+    time; precision then still counts chance collisions of keys)."""
     OUT.mkdir(exist_ok=True)
-    chunks = chunk_numbers(size)
+    chunks = chunk_numbers(min(size, real))
     missing = [n for n in chunks if not (OUT / f"dedupe_chunk_{n}.npz").exists()]
     with ProcessPoolExecutor(workers) as pool:
         for n, chunk in zip(missing, pool.map(make_chunk, missing), strict=True):
@@ -135,10 +138,13 @@ def corpus(size: int, workers: int = 2) -> tuple[dict[int, np.ndarray], np.ndarr
         original = data["original"]
         originals.append(np.where(original >= 0, original + offset, -1))
         offset += len(original)
-    merged = {v: np.concatenate(k)[:size] for v, k in keys.items()}
-    if len(merged[NUM_PERM]) < size:
-        raise RuntimeError(f"the corpus chunks hold fewer than {size} distinct articles")
-    return merged, np.concatenate(originals)[:size]
+    merged = {v: np.concatenate(k)[: min(size, real)] for v, k in keys.items()}
+    if len(merged[NUM_PERM]) < min(size, real):
+        raise RuntimeError(f"the corpus chunks hold fewer than {min(size, real)} articles")
+    rng, drawn = np.random.default_rng(size), size - min(size, real)
+    for v in merged:
+        merged[v] = np.vstack([merged[v], rng.integers(0, 2**63 - 1, (drawn, v // ROWS))])
+    return merged, np.concatenate([*originals, np.full(drawn, -1)])[:size]
 
 
 def chunk_numbers(size: int) -> range:
@@ -409,12 +415,13 @@ def main() -> None:
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--baseline", action="store_true", help="also the layout before")
     parser.add_argument("--band-counts", action="store_true", help="size/quality per band count")
+    parser.add_argument("--real", type=int, help="articles from generated text (default: all)")
     args = parser.parse_args()
     console = Console()
     fresh_keys = make_chunk(LOOKUP_SEED)["keys"]
     fresh = {v: k[: REPEATS * BATCH].reshape(REPEATS, BATCH, -1) for v, k in fresh_keys.items()}
     results: dict[str, Any] = {"runs": []}
-    keys, original = corpus(max(args.sizes))
+    keys, original = corpus(max(args.sizes), args.real or max(args.sizes))
     for size in args.sizes:
         console.print(f"[bold]{size:,} articles[/] …")
         with tempfile.TemporaryDirectory() as tmp:
