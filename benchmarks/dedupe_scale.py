@@ -222,12 +222,13 @@ def lookup_ms(url: str, batches: list[Callable[[Session], Any]]) -> float:
     return round(statistics.median(times) * 1000, 1)
 
 
-def pair_quality(url: str, keys: np.ndarray, original: np.ndarray) -> dict[str, Any]:
-    """Pairs sharing ``MIN_SHARED_BANDS`` bands, found through the database for every
-    article, against the labelled (copy, original) pairs."""
+def pair_quality(url: str, keys: np.ndarray, original: np.ndarray, limit: int) -> dict[str, Any]:
+    """Pairs sharing ``MIN_SHARED_BANDS`` bands, found through the database for each of the
+    first ``limit`` articles (against all), against their labelled (copy, original) pairs."""
     engine = make_engine(url)
     found: set[tuple[int, int]] = set()
     started = time.perf_counter()
+    keys, original = keys[:limit], original[:limit]
     for first in range(0, len(keys), BATCH):
         records = [{"band_keys": list(k)} for k in keys[first : first + BATCH].tolist()]
         with Session(engine) as session:
@@ -313,7 +314,13 @@ def old_lookup(keys: list[int]) -> Callable[[Session], Any]:
 
 
 def measure(
-    url: str, size: int, keys: dict, original: np.ndarray, fresh: dict, baseline: bool
+    url: str,
+    size: int,
+    keys: dict,
+    original: np.ndarray,
+    fresh: dict,
+    baseline: bool,
+    quality_limit: int,
 ) -> dict:
     engine = make_engine(url)
     upgrade(engine)
@@ -345,7 +352,7 @@ def measure(
         ),
     }
     result["index"]["mb_per_million"] = round(result["index"]["mb"] * 1e6 / size)
-    result["index"] |= pair_quality(url, new, original)
+    result["index"] |= pair_quality(url, new, original, quality_limit)
     if baseline:
         engine = make_engine(url)
         OLD_INDEX.create(engine)
@@ -416,6 +423,9 @@ def main() -> None:
     parser.add_argument("--baseline", action="store_true", help="also the layout before")
     parser.add_argument("--band-counts", action="store_true", help="size/quality per band count")
     parser.add_argument("--real", type=int, help="articles from generated text (default: all)")
+    parser.add_argument(
+        "--quality-limit", type=int, help="look up the first N articles for precision/recall"
+    )
     args = parser.parse_args()
     console = Console()
     fresh_keys = make_chunk(LOOKUP_SEED)["keys"]
@@ -429,7 +439,15 @@ def main() -> None:
             try:
                 sized = {v: k[:size] for v, k in keys.items()}
                 results["runs"].append(
-                    measure(warehouses.new(), size, sized, original[:size], fresh, args.baseline)
+                    measure(
+                        warehouses.new(),
+                        size,
+                        sized,
+                        original[:size],
+                        fresh,
+                        args.baseline,
+                        args.quality_limit or size,
+                    )
                 )
                 if args.band_counts and size == args.sizes[0]:
                     results["band_counts"] = band_count_table(
