@@ -13,7 +13,10 @@ import pytest
 
 from schemas.items import ArticleItem
 from spiders.encoding import declared_encoding, detect_encoding, header_encoding, normalise
-from spiders.parsers.generic import find_date, html_to_text, parse_byline, parse_generic
+from spiders.parsers.bylines import parse_byline
+from spiders.parsers.dates import find_date
+from spiders.parsers.generic import parse_generic
+from spiders.parsers.text import html_to_text
 from spiders.parsers.match import page_text, parse_page, parser_for
 
 SITE = Path(__file__).parents[2] / "newsetl" / "demo" / "sites" / "generic"
