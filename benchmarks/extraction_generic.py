@@ -178,6 +178,8 @@ def evaluate(path: Path, console: Console) -> dict[str, Any]:
         )
     console.print(table)
     crashes = {name: result["all"][name]["crashes"] for name in EXTRACTORS} if every else {}
-    console.print(f"crashes: {crashes}; newsetl empty where trafilatura finds a body: "
-                  f"{empty_where_trafilatura_finds or 'none'}")
+    console.print(
+        f"crashes: {crashes}; newsetl empty where trafilatura finds a body: "
+        f"{empty_where_trafilatura_finds or 'none'}"
+    )
     return result

@@ -19,8 +19,8 @@ from etl.dates import SHANGHAI, UnparsableDate, parse_published
 from newsetl.cli.app import app
 from newsetl.cli.output import console, err_console
 from schemas.sources import load_sources
-from spiders.parsers.text import html_to_text
 from spiders.parsers.match import page_text, parser_for
+from spiders.parsers.text import html_to_text
 
 FETCH_TIMEOUT = 30
 USER_AGENT = "newsetl-extract/0.1"

@@ -173,9 +173,9 @@ class GenericArticle(LayoutParser):
     def _role_bylines(self) -> Iterator[str | None]:
         """Bylines inside short datelines, from their first role word (``记者``) on."""
         for line in self.info_lines:
-            if len(line) <= MAX_DATELINE and not SENTENCE.search(line):
-                if match := ROLE_WORD.search(line):
-                    yield parse_byline(line[match.start() :])
+            short = len(line) <= MAX_DATELINE and not SENTENCE.search(line)
+            if short and (match := ROLE_WORD.search(line)):
+                yield parse_byline(line[match.start() :])
 
     def _bylines(self) -> Iterator[str | None]:
         """Candidate authors, most explicit first."""

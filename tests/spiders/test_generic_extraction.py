@@ -16,8 +16,8 @@ from spiders.encoding import declared_encoding, detect_encoding, header_encoding
 from spiders.parsers.bylines import parse_byline
 from spiders.parsers.dates import find_date
 from spiders.parsers.generic import parse_generic
-from spiders.parsers.text import html_to_text
 from spiders.parsers.match import page_text, parse_page, parser_for
+from spiders.parsers.text import html_to_text
 
 SITE = Path(__file__).parents[2] / "newsetl" / "demo" / "sites" / "generic"
 EXPECTED: dict[str, dict[str, Any]] = json.loads((SITE / "expected.json").read_text("utf-8"))[
