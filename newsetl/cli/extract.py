@@ -37,7 +37,7 @@ class ExtractFormat(StrEnum):
 def _warn(message: str) -> None:
     from newsetl.cli.output import err_console
 
-    err_console.print(message)
+    err_console.print(message, soft_wrap=True)
 
 
 def fetch(url: str) -> tuple[bytes, str | None]:

@@ -60,7 +60,7 @@ SIGNATURE = re.compile(r"\A[-=_*~—]{5,}")
 # Top-of-body lines that are not the article: datelines, bylines, sources, font-size links.
 INFO_LABEL = re.compile(
     r"(?:来源|來源|作者|编辑|編輯|[记記]者|实习生|實習生|通讯员|發佈|发布|浏览|瀏覽|点击|點擊|字号|字體|字体)"
-    r"\s*[:：/]?|[记記]者|\A[□■●◆▲]"
+    r"\s*[:：/]?|[记記]者|\A[□■●◆▲]|\A(?:文|图|圖|摄|攝|撰文)\s*[/／:：|｜]"
 )
 CREDIT = re.compile(
     r"(?:来源|來源|责任编辑|責任編輯|责编|責編|编辑|編輯|校对|校對|作者|打印|关闭窗口|關閉窗口"
