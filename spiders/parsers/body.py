@@ -56,6 +56,10 @@ RELATED_ITEM = re.compile(
 POST_HEADER = re.compile(
     r"发表于|發表於|本[贴帖貼]由|\A\d{1,4}\s*[#楼樓]|前一篇|后一篇|後一篇|上一篇|下一篇"
 )
+FLOOR = re.compile(
+    r"\A(?:楼主|樓主|沙发|沙發|板凳|地板|只看该作者|只看該作者|\d{1,4}\s*[#楼樓]|#\d{1,4}"
+    r"|(?:回复|回覆|引用)\s*[:：]?\s*\Z)"
+)  # a forum floor's header: short, no sentence
 SIGNATURE = re.compile(r"\A[-=_*~—]{5,}")
 # Top-of-body lines that are not the article: datelines, bylines, sources, font-size links.
 INFO_LABEL = re.compile(
@@ -67,6 +71,14 @@ CREDIT = re.compile(
     r"|分享到|分享至|收藏本文|推荐给朋友|推薦給朋友)\s*[:：】]?"
     r"|\A《\s*[^》]+》\s*[（(].*版\s*[）)]\Z"
 )
+# Class or id words of containers that hold no article text.
+BOILERPLATE_CLASS = re.compile(
+    r"(?:^|[\s_-])(?:sign|signature|comments?|cmt|related|relate|recommend|tuijian|copyright"
+    r"|footer|foot|share|sharebar|tags?|crumbs?|breadcrumbs?|nav|navbar|menu|sidebar|aside"
+    r"|advert|advertisement)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+CLASS_DEPTH = 3  # a line's block element and its parents up to this many levels
 MAX_INFO_LINE = 80
 MAX_CREDIT_LINE = 60
 MAX_CAPTION = 80
@@ -75,12 +87,25 @@ COMMENTS_PENALTY = 0.2
 NEAR_TITLE = 8  # lines between the headline and the start of its article
 
 
+def _in_boilerplate_container(element: etree._Element) -> bool:
+    for _ in range(CLASS_DEPTH + 1):
+        if element is None or not isinstance(element.tag, str):
+            return False
+        names = f"{element.get('class') or ''} {element.get('id') or ''}"
+        if element.tag in ("footer", "nav", "aside") or BOILERPLATE_CLASS.search(names):
+            return True
+        element = element.getparent()
+    return False
+
+
 def is_boilerplate(line: Line) -> bool:
     """A line that is never article text: section heads, copyright, related-link items,
-    forum post headers, signatures."""
+    forum post headers, signatures, and lines in containers named for such things."""
     text = line.text
     if not text:
         return False
+    if _in_boilerplate_container(line.element):
+        return True
     short = len(text) <= 14
     head = short and (bool(SECTION_HEAD.match(text)) and bool(SECTION_WORDS.search(text)))
     return (
@@ -89,6 +114,7 @@ def is_boilerplate(line: Line) -> bool:
         or (len(text) <= 200 and bool(COPYRIGHT.search(text)))
         or bool(RELATED_ITEM.match(text))
         or (len(text) <= 60 and bool(POST_HEADER.search(text)))
+        or (len(text) <= 40 and not SENTENCE.search(text) and bool(FLOOR.match(text)))
         or bool(SIGNATURE.match(text))
     )
 

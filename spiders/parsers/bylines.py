@@ -56,12 +56,18 @@ SITE_NAME = re.compile(
     r"(?:网|網|报|報|社|台|频道|頻道|在线|在線|新闻|新聞|日报|日報|博客|论坛|論壇|杂志|雜誌|传媒|傳媒"
     r"|集团|集團|公司|办公室|辦公室|政府|局|厅|廳|委|中心|编辑部|編輯部|中文|官网|官網|本报|本報|本网|本網)\Z"
 )
+# Profile labels and member ranks beside a forum poster's name.
+PROFILE_WORD = re.compile(
+    r"(?:会员|會員|版主|斑竹|管理员|管理員|用户|用戶|新手|游客|遊客|等级|等級|级别|級別|帖子|主题|主題|积分|積分"
+    r"|精华|精華|威望|金钱|金錢|注册|註冊|在线|在線|登录|登錄|来自|來自|性别|性別|贡献|貢獻|听众|收听)"
+)
 USER_ID = re.compile(r"\A[A-Za-z]{0,3}[_\-]?\d{3,}\Z|\d{5,}")
 URL_LIKE = re.compile(r"://|\bwww\.|\.(?:com|cn|net|org|html?)\b", re.IGNORECASE)
 NOT_NAMES = {
     "原创", "原創", "转载", "轉載", "评论", "評論", "分享", "打印", "关闭", "關閉", "收藏",
     "返回", "编者按", "編者按", "导语", "導語", "摘要", "正文", "首页", "首頁", "新闻", "新聞",
-    "楼主", "樓主",
+    "楼主", "樓主", "佚名", "未知", "不详", "不詳", "管理员", "管理員", "admin", "本站", "网络",
+    "網絡", "網路",
     "匿名", "游客", "遊客", "网友", "網友", "本报讯", "本報訊", "记者", "記者", "通讯员", "小编",
 }  # fmt: skip
 COMPOUND_SURNAMES = {
@@ -175,9 +181,14 @@ def reported_by(line: str) -> str | None:
 
 
 def bare_name(line: str) -> str | None:
-    """A line that is only a person's name (under a headline, the author)."""
+    """A line that is only a person's name (under a headline, the author); a name may be
+    spaced out (``林 峰``), words side by side (``回复 发新话题``) are no name."""
+    tokens = line.split()
+    if len(tokens) > 1 and any(len(token) > 1 for token in tokens):
+        return None
     line = SPACES.sub("", line).strip(LEADING_MARKS)
-    return line if BARE_NAME.match(line) and valid_name(line) else None
+    named = BARE_NAME.match(line) and valid_name(line) and not PROFILE_WORD.search(line)
+    return line if named else None
 
 
 def labelled_author(rest: str) -> str | None:

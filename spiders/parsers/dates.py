@@ -33,9 +33,10 @@ AFTERNOON = {"下午", "晚上", "pm", "PM", "Pm", "pM"}
 MIDNIGHT = {"am", "AM", "Am", "aM"}
 # What precedes a publication date, and what precedes a date that is something else.
 LABEL = re.compile(
-    r"(?:发表于|發表於|发布于|發佈於|发表时间|發表時間|发布时间|發佈時間|发布日期|發佈日期|"
-    r"发稿时间|更新时间|更新時間|时间|時間|日期|Posted|posted)\s*[:：]?\s*[\[【(（]?\s*\Z"
-)
+    r"(?:发表于|發表於|发布于|發佈於|发表时间|發表時間|发布时间|發佈時間|发布日期|發佈日期|发稿时间|"
+    r"更新时间|更新時間|Posted|posted|(?<![\u4e00-\u9fff])(?:时间|時間|日期))"
+    r"\s*[:：]?\s*[\[【(（]?\s*\Z"
+)  # a bare 时间/日期 counts at the start of a label only: 活动时间 is not the page's date
 POSTED_BY = re.compile(r"(?:本[贴帖貼]由|由).{1,30}?[于於]\s*\Z")
 POSTED_AFTER = re.compile(r"\A\s*(?:发表|發表|发布|發佈|发帖|發帖)")
 NOT_PUBLISHED = re.compile(

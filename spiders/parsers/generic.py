@@ -65,10 +65,12 @@ META_DATE = (
 META_TITLE = ("og:title", "twitter:title", "title", "ArticleTitle")
 AUTHOR_NODES = ".author, .byline, [itemprop=author], address"
 ORIGIN_NODES = ".source, .article-source, .from, #source, .origin"
+MIN_TITLE = 6
 NEAR_TITLE = 3  # lines under the headline where a bare name is its author
 MAX_DATELINE = 60
 SENTENCE = re.compile(r"[，。！？]")
-PROFILE_LINES = 6  # lines of a forum poster's profile cell before the post's header
+BLOG = re.compile(r"博客|部落格|空间|空間|blog", re.IGNORECASE)
+PROFILE_LINES = 12  # lines of a forum poster's profile cell before the post's header
 
 
 class GenericArticle(LayoutParser):
@@ -132,6 +134,10 @@ class GenericArticle(LayoutParser):
         first_part = TITLE_SEPARATORS.split(page_title)[0] if page_title else ""
         if first_part and len(first_part) >= 4 and first_part in self.texts:
             return first_part
+        # A headline the page title starts with, then names the site (标题-某某市人民政府).
+        starts = [t for t in self.texts if len(t) >= MIN_TITLE and page_title.startswith(t)]
+        if starts:
+            return max(starts, key=len)
         if meta := self._meta(META_TITLE):
             return TITLE_SEPARATORS.split(meta)[0] if meta == page_title else meta
         h1 = [h for h in self._nodes_text("h1") if len(h) > 1]
@@ -163,11 +169,19 @@ class GenericArticle(LayoutParser):
         nearest = min(headers, key=lambda i: (abs(i - anchor), i > anchor))
         if name := poster(self.texts[nearest]):
             return name
+        names = []  # (not a link, distance): a profile's name is usually a link to it
         for index in range(nearest - 1, max(nearest - PROFILE_LINES, 0) - 1, -1):
-            if index in headers:
+            if index in headers or index == self.title_line:
                 break
             if name := bare_name(self.texts[index]):
-                return name
+                names.append((self.lines[index].links < len(name), nearest - index, name))
+        return min(names)[2] if names else None
+
+    def _blog_owner(self) -> str | None:
+        """The middle part of a blog page's title, ``标题_博主_某某博客``."""
+        parts = TITLE_SEPARATORS.split(self.selector.css("title::text").get() or "")
+        if len(parts) >= 3 and BLOG.search(parts[-1]):
+            return bare_name(parts[-2])
         return None
 
     def _role_bylines(self) -> Iterator[str | None]:
@@ -193,6 +207,7 @@ class GenericArticle(LayoutParser):
             yield reported_by(line)
         for line in self._near_title():
             yield bare_name(line)
+        yield self._blog_owner()
         if (meta := self._meta(META_AUTHOR)) and valid_name(meta):
             yield parse_byline(meta) or meta
 
