@@ -82,6 +82,8 @@ CLASS_DEPTH = 3  # a line's block element and its parents up to this many levels
 MAX_INFO_LINE = 80
 MAX_CREDIT_LINE = 60
 MAX_CAPTION = 80
+CAPTION_HINT = re.compile(r"(?:摄|攝|供图|供圖|图片来源|圖片來源|资料图|資料圖)\s*[)）]?\s*\Z")
+NOTICE_DATE = re.compile(r"\A(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日\Z")
 TITLE_BONUS = 1.5
 COMMENTS_PENALTY = 0.2
 NEAR_TITLE = 8  # lines between the headline and the start of its article
@@ -224,8 +226,13 @@ def caption_lines(lines: Sequence[Line]) -> dict[int, str]:
             captions[index] = line.text
         elif not line.text and index + 1 < len(lines):
             following = lines[index + 1]
-            same_block = following.element is line.element
-            if same_block and following.text and len(following.text) <= MAX_CAPTION:
+            element = following.element
+            looks_like = (
+                element is line.element
+                or CAPTION_HINT.search(following.text) is not None
+                or "center" in f"{element.get('align')} {element.get('style')}".lower()
+            )
+            if looks_like and following.text and len(following.text) <= MAX_CAPTION:
                 captions[index + 1] = following.text
     return captions
 
@@ -243,7 +250,10 @@ def _article_lines(lines: Sequence[Line], start: int, end: int, title: str | Non
     ]
     while kept and _is_info(lines[kept[0]].text):
         kept.pop(0)
-    while kept and (_is_info(lines[kept[-1]].text) or _is_credit(lines[kept[-1]].text)):
+    # A notice ends with its issuer and a bare date: that date is the notice's, keep it.
+    while kept and not NOTICE_DATE.match(lines[kept[-1]].text):
+        if not (_is_info(lines[kept[-1]].text) or _is_credit(lines[kept[-1]].text)):
+            break
         kept.pop()
     return kept
 
