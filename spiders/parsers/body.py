@@ -89,7 +89,8 @@ COMMENTS_PENALTY = 0.2
 NEAR_TITLE = 8  # lines between the headline and the start of its article
 
 
-def _in_boilerplate_container(element: etree._Element) -> bool:
+def in_boilerplate_container(element: etree._Element) -> bool:
+    """Whether the element or one of its close parents is a comments box, footer, nav..."""
     for _ in range(CLASS_DEPTH + 1):
         if element is None or not isinstance(element.tag, str):
             return False
@@ -106,7 +107,7 @@ def is_boilerplate(line: Line) -> bool:
     text = line.text
     if not text:
         return False
-    if _in_boilerplate_container(line.element):
+    if in_boilerplate_container(line.element):
         return True
     short = len(text) <= 14
     head = short and (bool(SECTION_HEAD.match(text)) and bool(SECTION_WORDS.search(text)))

@@ -45,16 +45,22 @@ NOT_PUBLISHED = re.compile(
     r"最后登录|最後登錄|上次登录)\s*[:：]?\s*\Z"
 )
 NEAR_TITLE = 4  # lines after the headline where its dateline sits
+LABEL_NEAR_TITLE = 15  # lines from the headline within which a labelled date is its own
+BEFORE_TITLE = 2  # lines above the headline where a dateline may sit
+LIST_ITEM_END = re.compile(r"\s*[)）\]】]\s*\Z")
+LIST_ITEM_TITLE = 4
 MAX_DATELINE = 40
 
 
 @dataclass(frozen=True)
 class FoundDate:
-    """A date found in a line: its value, where it is, and how it is labelled."""
+    """A date found in a line: its value, where it is, how it is labelled, and whether it
+    closes a list item (``·标题（2007-06-02 10:15）``), the date of another article."""
 
     value: str
     line: int
     labelled: bool
+    list_item: bool = False
 
 
 def _value(match: re.Match[str]) -> str | None:
@@ -100,21 +106,26 @@ def line_dates(lines: Sequence[str]) -> list[FoundDate]:
             labelled = bool(LABEL.search(context)) or (
                 bool(POSTED_BY.search(before[-40:])) and bool(POSTED_AFTER.match(after))
             )
-            found.append(FoundDate(value, index, labelled))
+            list_item = len(before.strip()) > LIST_ITEM_TITLE and LIST_ITEM_END.match(after)
+            found.append(FoundDate(value, index, labelled, bool(list_item)))
     return found
 
 
 def publication_date(lines: Sequence[str], title_line: int | None) -> str | None:
     """The page's publication date among its lines' dates: the labelled one nearest the
-    headline, else an unlabelled one just after it, else the first one after it on a short
-    line (a dateline, not a sentence)."""
+    headline if close to it, else an unlabelled one beside it, else the nearest labelled one
+    (a comment's ``发表于`` far below loses to the dateline under the headline), else the
+    first one after it on a short line; dates closing list items are other articles'."""
     found = line_dates(lines)
     labelled = [date for date in found if date.labelled]
     if title_line is None:
         return labelled[0].value if labelled else None
-    if labelled:
-        return min(labelled, key=lambda d: (abs(d.line - title_line), d.line < title_line)).value
-    after = [d for d in found if d.line >= title_line]
-    beside = [d for d in after if d.line - title_line <= NEAR_TITLE]
-    short = [d for d in after if len(lines[d.line]) <= MAX_DATELINE]
-    return next((d.value for d in (*beside, *short)), None)
+    nearest = sorted(labelled, key=lambda d: (abs(d.line - title_line), d.line < title_line))
+    unlabelled = [d for d in found if not d.list_item]
+    beside = sorted(
+        (d for d in unlabelled if -BEFORE_TITLE <= d.line - title_line <= NEAR_TITLE),
+        key=lambda d: (abs(d.line - title_line), d.line < title_line),
+    )
+    short = [d for d in unlabelled if d.line > title_line and len(lines[d.line]) <= MAX_DATELINE]
+    close = [d for d in nearest if abs(d.line - title_line) <= LABEL_NEAR_TITLE]
+    return next((d.value for d in (*close, *beside, *nearest, *short)), None)

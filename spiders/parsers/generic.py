@@ -25,7 +25,13 @@ from lxml import etree
 
 from schemas.items import ArticleItem, ImageRef
 from spiders.parsers.base import LayoutParser, attribute
-from spiders.parsers.body import Run, body_lines, body_run, caption_lines
+from spiders.parsers.body import (
+    Run,
+    body_lines,
+    body_run,
+    caption_lines,
+    in_boilerplate_container,
+)
 from spiders.parsers.bylines import (
     AUTHOR_LABEL,
     BYLINE_LINE,
@@ -70,6 +76,7 @@ NEAR_TITLE = 3  # lines under the headline where a bare name is its author
 MAX_DATELINE = 60
 SENTENCE = re.compile(r"[，。！？]")
 BLOG = re.compile(r"博客|部落格|空间|空間|blog", re.IGNORECASE)
+POST_NEAR_TITLE = 15  # lines between a thread's title and its first post's header
 PROFILE_LINES = 12  # lines of a forum poster's profile cell before the post's header
 
 
@@ -167,6 +174,8 @@ class GenericArticle(LayoutParser):
             return None
         anchor = self.title_line or 0
         nearest = min(headers, key=lambda i: (abs(i - anchor), i > anchor))
+        if self.title_line is not None and abs(nearest - anchor) > POST_NEAR_TITLE:
+            return None  # a comment's header far below an article, not a thread's first post
         if name := poster(self.texts[nearest]):
             return name
         names = []  # (not a link, distance): a profile's name is usually a link to it
@@ -197,8 +206,9 @@ class GenericArticle(LayoutParser):
             if match := AUTHOR_LABEL.search(line):
                 yield labelled_author(match["rest"])
         yield self._poster()
-        for text in self._nodes_text(AUTHOR_NODES):
-            yield parse_byline(text)
+        for node in self.selector.css(AUTHOR_NODES):
+            if not in_boilerplate_container(node.root):  # commenters are no authors
+                yield parse_byline(" ".join(node.css("::text").getall()))
         for line in self.info_lines:
             if len(line) <= MAX_BYLINE_LINE and BYLINE_LINE.match(line):
                 yield parse_byline(line)

@@ -325,3 +325,23 @@ def test_truncated_gbk_character_and_late_meta_charset() -> None:
     late = b"<html><head><style>" + b".a{color:red}" * 400 + b"</style><meta charset=big5>"
     assert declared_encoding(late + b"</head><body></body></html>") == "big5hkscs"
     assert declared_encoding(late.replace(b"</style>", b"</style></head><body>")) is None
+
+
+def test_commenters_and_other_articles_dates_are_not_the_page_s() -> None:
+    comments = "".join(
+        f'<div class="comment"><span class="author">网友{i}号</span>'
+        f"<div>网友{i}号 发表于 2019-05-1{i} 10:00</div><p>说得好，支持一下。</p></div>"
+        for i in range(3)
+    )
+    related = "".join(f"<li>·相关报道标题第{i}条（2007-06-0{i + 1} 10:15）</li>" for i in range(3))
+    html = page(
+        "<div>2008年06月12日 09:30 江城在线</div><h1>新增公交线路</h1>"
+        f"<div class='text'>{ARTICLE}</div><ul>{related}</ul>"
+        + "<p>广告</p>" * 30
+        + f"<h3>网友评论</h3>{comments}",
+        title="新增公交线路_江城在线",
+    )
+    item = parse_generic(html)
+    assert item.author is None
+    assert item.published == "2008-06-12 09:30"
+    assert (html_to_text(item.body_html) or "").startswith("为进一步方便市民出行")
