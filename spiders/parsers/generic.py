@@ -218,8 +218,13 @@ class GenericArticle(LayoutParser):
         for line in self._near_title():
             yield bare_name(line)
         yield self._blog_owner()
-        if (meta := self._meta(META_AUTHOR)) and valid_name(meta):
+        if (meta := self._meta(META_AUTHOR)) and valid_name(meta) and not self._site_name(meta):
             yield parse_byline(meta) or meta
+
+    def _site_name(self, name: str) -> bool:
+        """Whether ``name`` is what the page title names after its headline (channel, site)."""
+        parts = TITLE_SEPARATORS.split(self.selector.css("title::text").get() or "")[1:]
+        return any(name in part or part in name for part in parts if part)
 
     @attribute
     def author(self) -> str | None:
