@@ -74,7 +74,7 @@ CREDIT = re.compile(
 # Class or id words of containers that hold no article text.
 BOILERPLATE_CLASS = re.compile(
     r"(?:^|[\s_-])(?:sign|signature|comments?|cmt|related|relate|recommend|tuijian|copyright"
-    r"|footer|foot|share|sharebar|tags?|crumbs?|breadcrumbs?|nav|navbar|menu|sidebar|aside"
+    r"|footer|foot|share|sharebar|crumbs?|breadcrumbs?|nav|navbar|menu|sidebar|aside"
     r"|advert|advertisement)(?:$|[\s_-])",
     re.IGNORECASE,
 )
@@ -92,7 +92,7 @@ NEAR_TITLE = 8  # lines between the headline and the start of its article
 def in_boilerplate_container(element: etree._Element) -> bool:
     """Whether the element or one of its close parents is a comments box, footer, nav..."""
     for _ in range(CLASS_DEPTH + 1):
-        if element is None or not isinstance(element.tag, str):
+        if element is None or not isinstance(element.tag, str) or element.tag in ("body", "html"):
             return False
         names = f"{element.get('class') or ''} {element.get('id') or ''}"
         if element.tag in ("footer", "nav", "aside") or BOILERPLATE_CLASS.search(names):

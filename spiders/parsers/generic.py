@@ -22,6 +22,7 @@ from functools import cached_property
 from urllib.parse import urljoin
 
 from lxml import etree
+from parsel import Selector
 
 from schemas.items import ArticleItem, ImageRef
 from spiders.parsers.base import LayoutParser, attribute
@@ -87,6 +88,15 @@ class GenericArticle(LayoutParser):
     def tree(self) -> etree._Element | None:
         return parse_html(self.text)
 
+    @cached_property
+    def selector(self) -> Selector:
+        """parsel over the tree already parsed: one parse per page."""
+        return Selector(root=self.tree if self.tree is not None else parse_html("<html/>"))
+
+    @cached_property
+    def page_title(self) -> str:
+        return clean_text(self.selector.css("title::text").get()) or ""
+
     def _meta(self, names: tuple[str, ...]) -> str | None:
         for name in names:
             for key in ("name", "property", "itemprop"):
@@ -133,7 +143,7 @@ class GenericArticle(LayoutParser):
     def _title(self) -> str | None:
         if self.tree is None:
             return None
-        page_title = clean_text(self.selector.css("title::text").get()) or ""
+        page_title = self.page_title
         headings = [h for h in self._nodes_text("h1, h2, h3") if len(h) > 1]
         in_title = [h for h in headings if h in page_title and len(h) >= 4]
         if in_title:
@@ -188,7 +198,7 @@ class GenericArticle(LayoutParser):
 
     def _blog_owner(self) -> str | None:
         """The middle part of a blog page's title, ``标题_博主_某某博客``."""
-        parts = TITLE_SEPARATORS.split(self.selector.css("title::text").get() or "")
+        parts = TITLE_SEPARATORS.split(self.page_title)
         if len(parts) >= 3 and BLOG.search(parts[-1]):
             return bare_name(parts[-2])
         return None
@@ -223,7 +233,7 @@ class GenericArticle(LayoutParser):
 
     def _site_name(self, name: str) -> bool:
         """Whether ``name`` is what the page title names after its headline (channel, site)."""
-        parts = TITLE_SEPARATORS.split(self.selector.css("title::text").get() or "")[1:]
+        parts = TITLE_SEPARATORS.split(self.page_title)[1:]
         return any(name in part or part in name for part in parts if part)
 
     @attribute
