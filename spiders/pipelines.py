@@ -29,6 +29,7 @@ from schemas.items import FetchedPage
 from schemas.landing import ensure_source, finish_run, land, start_run
 from schemas.migrate import current, head
 from schemas.models import PipelineRun
+from spiders.publishers import canonical_url
 from spiders.spiders.base import ERROR
 
 AIRFLOW_RUN_ENV = "AIRFLOW_CTX_DAG_RUN_ID"
@@ -116,6 +117,9 @@ class LandingPipeline:
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, FetchedPage):
+            article = item.article
+            if article is not None and article.canonical_url is None:
+                article.canonical_url = canonical_url(article.url)
             self.buffer.append(item)
             if len(self.buffer) >= self.batch_size:
                 await self.flush()

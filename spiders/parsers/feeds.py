@@ -17,7 +17,7 @@ import feedparser
 from parsel import Selector
 
 from schemas.items import ArticleItem
-from spiders.parsers.zaker import images_in
+from spiders.publishers.zaker import images_in
 
 # A description is the whole article when it is HTML with paragraphs and at least this many
 # characters of text; shorter or plain-text ones are summaries.

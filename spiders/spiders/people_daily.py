@@ -19,7 +19,7 @@ from scrapy import Request
 from scrapy.http import Response
 
 from schemas.items import FetchedPage
-from spiders.parsers.people_daily import PeopleDaily
+from spiders.publishers.people_daily import PeopleDaily
 from spiders.spiders.base import ERROR, SKIPPED, NewsSpider
 
 MAX_DAYS = 366

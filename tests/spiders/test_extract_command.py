@@ -68,8 +68,10 @@ def test_url_option_picks_the_people_daily_parser_for_a_saved_page() -> None:
             "caption": "江豚在长江湖北宜昌段水域嬉戏。",
         }
     ]
-    assert fields["body_text"].startswith("本报武汉11月30日电　记者从农业农村部获悉")
-    assert fields["body_text"].count("\n") == 2
+    caption, first, *_ = fields["body_text"].split("\n")
+    assert caption == "江豚在长江湖北宜昌段水域嬉戏。"  # the figure, then the paragraphs
+    assert first.startswith("本报武汉11月30日电　记者从农业农村部获悉")
+    assert fields["body_text"].count("\n") == 3
 
 
 def test_live_url_decoded_by_its_header(site_server: SiteServer) -> None:
