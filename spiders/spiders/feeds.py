@@ -104,12 +104,12 @@ class FeedsSpider(NewsSpider):
     def parse_linked(self, response: Response, entry: ArticleItem) -> Iterator[FetchedPage]:
         """The page of a summary item, extracted; the feed fills what the page lacks."""
         text, encoding = self.decode(response)
-        article = parser_for(response.url).parse(text, entry.url)
+        parser = parser_for(response.url)
+        article = parser.parse(text, entry.url)
         article.source = self.source_slug
-        if not article.body_html and not article.body_text:
-            self.note(ERROR, "parse", response.url, "no article body on the linked page")
+        if not self.usable(parser.name, response.url, article, entry):
             return
-        for name in ("title", "author", "published", "head_image", "thumbnail"):
+        for name in ("author", "published", "head_image", "thumbnail"):
             if not getattr(article, name):
                 setattr(article, name, getattr(entry, name))
         article.categories = entry.categories

@@ -16,7 +16,7 @@ from urllib.parse import urljoin
 
 from scrapy.http import Response
 
-from schemas.items import FetchedPage
+from schemas.items import ArticleItem, FetchedPage
 from spiders.publishers.zaker import (
     ListEntry,
     ListPageError,
@@ -105,9 +105,8 @@ class ZakerSpider(NewsSpider):
             self.note(SKIPPED, "deleted", response.url, "原文已被删除")
             return
         item = ZakerParser.parse(text, self.canonical(response.url))
-        item.title = item.title or entry.title
-        if not item.title or not item.body_html:
-            self.note(ERROR, "parse", response.url, "no title or no article body")
+        version = ZakerParser.version(ZakerParser.layout_for())
+        if not self.usable(version, response.url, item, ArticleItem("zaker", title=entry.title)):
             return
         item.author = item.author or entry.author
         item.published = item.published or entry.date
