@@ -4,8 +4,8 @@ field, and whether too many lacked one.
 Spiders call :meth:`FieldTally.observe` for every article page a publisher's parser read
 (before deciding whether to keep the item). When the crawl closes, :meth:`FieldTally.drift`
 names each version and field missing on more than ``NEWSETL_DRIFT_MAX_MISSING`` of its pages
-(default 5%): the run then ends ``degraded`` with that reason and sample URLs, since a
-redesigned site otherwise breaks a crawler silently.
+(default 5%, and on two pages at least): the run then ends ``degraded`` with that reason and
+sample URLs, since a redesigned site otherwise breaks a crawler silently.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from schemas.items import ArticleItem
 
 REQUIRED_FIELDS = ("title", "body")
 MAX_MISSING_SHARE = 0.05
+# One unreadable page is bad input, counted as a parse error; drift takes at least two.
+MIN_MISSING_PAGES = 2
 SAMPLE_URLS = 5
 
 
@@ -53,12 +55,13 @@ class FieldTally:
 
     def drift(self, max_missing: float = MAX_MISSING_SHARE) -> list[dict[str, Any]]:
         """Each version and required field missing on more than ``max_missing`` of the
-        version's article pages, with the share and sample URLs."""
+        version's article pages (and on :data:`MIN_MISSING_PAGES` at least), with the share
+        and sample URLs."""
         alarms = []
         for version, pages in self.pages.items():
             for name in REQUIRED_FIELDS:
                 missing = pages - self.found[version][name]
-                if missing and missing / pages > max_missing:
+                if missing >= MIN_MISSING_PAGES and missing / pages > max_missing:
                     alarms.append(
                         {
                             "version": version,
