@@ -1,7 +1,7 @@
 """The publishers newsetl knows, one module each (as fundus's ``publishers/``): a module
 holds the publisher's parser versions per layout, its list-page navigation, its URL identity
 rules and its ``PUBLISHER`` registry entry. Adding a publisher is its module, its fixtures
-under ``tests/spiders/publishers/`` and its name in :data:`NAMES`.
+under ``tests/spiders/publisher_cases/`` and its name in :data:`NAMES`.
 
 The URL identity rules are applied here, in ``spiders/``: an item leaves a spider or the
 file importer with its ``canonical_url`` already computed, so the ETL (which never imports
