@@ -9,6 +9,13 @@ day's edition (its pages, the articles on each page).
 Both article layouts share the fields (``h3`` kicker, ``h1`` title, ``h2`` subtitle, ``.sec``
 byline with ``span.date``, ``#ozoom`` body); they differ in where pages and articles are
 listed and in the URL scheme, so each field is a small ``@attribute`` over shared helpers.
+
+Article pages are read as a browser reads them (the current layout writes
+``<h1><p> 标题 </p></h1>``), with the CMS's ``<!--enpproperty …-->`` fields (title,
+introtitle = kicker, subtitle, author, date) as fallback. Captions are in the images'
+``data-original-title``; bylines in ``.sec``, the CMS's author, or ``（记者…）`` at the start
+of the first paragraph; ``■``-style section markers are not text. Pages named ``广告``
+carry ads; entries and pages that are only ``本版责编：…`` credits are no articles.
 """
 
 from __future__ import annotations
