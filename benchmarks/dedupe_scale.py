@@ -228,8 +228,7 @@ def pair_quality(url: str, keys: np.ndarray, original: np.ndarray, limit: int) -
     engine = make_engine(url)
     found: set[tuple[int, int]] = set()
     started = time.perf_counter()
-    keys, original = keys[:limit], original[:limit]
-    for first in range(0, len(keys), BATCH):
+    for first in range(0, min(limit, len(keys)), BATCH):
         records = [{"band_keys": list(k)} for k in keys[first : first + BATCH].tolist()]
         with Session(engine) as session:
             matches = _band_matches(session, records)
@@ -246,7 +245,7 @@ def pair_quality(url: str, keys: np.ndarray, original: np.ndarray, limit: int) -
             }
     engine.dispose()
     root = {i + 1: (o + 1 if o >= 0 else i + 1) for i, o in enumerate(original.tolist())}
-    truth = {(o + 1, i + 1) for i, o in enumerate(original.tolist()) if o >= 0}
+    truth = {(o + 1, i + 1) for i, o in enumerate(original[:limit].tolist()) if o >= 0}
     correct = sum(root[a] == root[b] for a, b in found)
     return {
         "labelled_pairs": len(truth),
@@ -352,6 +351,7 @@ def measure(
         ),
     }
     result["index"]["mb_per_million"] = round(result["index"]["mb"] * 1e6 / size)
+    print(result, flush=True)
     result["index"] |= pair_quality(url, new, original, quality_limit)
     if baseline:
         engine = make_engine(url)

@@ -1,6 +1,6 @@
 """The analytics views: their SQL, written once, emitted for SQLite or PostgreSQL.
 
-Migrations create them (the newest that changed them, ``0003_index_layout``);
+Migrations create them (the newest that changed them, ``0004_index_layout``);
 ``docs/analytics.md`` describes them. The few things the two dialects spell differently are
 the methods of :class:`Dialect`; every view means the same on both.
 
@@ -181,7 +181,7 @@ def run_health(d: Dialect) -> str:
 
     columns = ",\n       ".join(f"{first(keys)} AS {name}" for name, keys in RUN_COUNTS.items())
     return f"""
-SELECT r.id AS run_id, r.kind, r.name, r.status,
+SELECT r.id AS run_id, r.kind, r.name, r.status, r.message,
        {d.iso("r.started_at")} AS started_at, {d.iso("r.finished_at")} AS finished_at,
        {columns},
        (SELECT COUNT(*) FROM rejected_record rr WHERE rr.run_id = r.id) AS rejected_records
