@@ -10,6 +10,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from newsetl.cli.app import DatabaseOption, app
+from newsetl.cli.markup import shown
 from newsetl.cli.output import console, err_console, summary_table
 from schemas.db import make_engine
 from schemas.models import PipelineRun
@@ -59,11 +60,11 @@ def _report(name: str, stats: dict[str, Any], database_url: str | None) -> bool:
             table.add_column("url", overflow="fold")
             table.add_column("reason", overflow="fold")
             for problem in problems:
-                table.add_row(problem["kind"], problem["url"], problem["reason"])
+                table.add_row(*(shown(problem[k]) for k in ("kind", "url", "reason")))
             console.print(table)
     if failed:
         reason = stats.get("finish_reason") or stats.get("newsetl/start_error") or "did not start"
-        err_console.print(f"[red]crawl {name} failed[/]: {reason}")
+        err_console.print(f"[red]crawl {name} failed[/]: {shown(reason)}")
     return failed
 
 

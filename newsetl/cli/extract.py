@@ -17,6 +17,7 @@ from rich.table import Table
 
 from etl.dates import SHANGHAI, UnparsableDate, parse_published
 from newsetl.cli.app import app
+from newsetl.cli.markup import shown
 from newsetl.cli.output import console, err_console
 from schemas.sources import load_sources
 from spiders.parsers.generic import html_to_text
@@ -49,7 +50,7 @@ def published_utc(published: str | None, source: str) -> str | None:
     try:
         return parse_published(published, datetime.now(UTC), zone).value.isoformat()
     except UnparsableDate as error:
-        err_console.print(f"[yellow]published date not understood[/]: {error}")
+        err_console.print(f"[yellow]published date not understood[/]: {shown(error)}")
         return None
 
 
@@ -87,9 +88,9 @@ def _print_text(fields: dict[str, Any]) -> None:
         if name == "images":
             value = "\n".join(f"{i['url']}  {i['caption'] or ''}".rstrip() for i in value)
         if name != "body_text":
-            table.add_row(name, "" if value is None else str(value))
+            table.add_row(name, "" if value is None else shown(value))
     console.print(table)
-    console.print(fields["body_text"] or "[red](no body found)[/]")
+    console.print(shown(fields["body_text"]) if fields["body_text"] else "[red](no body found)[/]")
 
 
 @app.command("extract")
@@ -113,7 +114,7 @@ def extract_command(
         try:
             body, content_type = fetch(page)
         except (urllib.error.URLError, TimeoutError, ValueError) as error:
-            err_console.print(f"[red]cannot fetch {page}[/]: {error}")
+            err_console.print(f"[red]cannot fetch {shown(page)}[/]: {shown(error)}")
             raise typer.Exit(1) from None
         url = url or page
     else:
