@@ -29,7 +29,7 @@ from schemas.items import FetchedPage
 from schemas.landing import ensure_source, finish_run, land, start_run
 from schemas.migrate import current, head
 from schemas.models import PipelineRun
-from spiders.spiders.base import ERROR
+from spiders.spiders.base import ERROR, FAILED_ARTICLES
 
 AIRFLOW_RUN_ENV = "AIRFLOW_CTX_DAG_RUN_ID"
 
@@ -53,6 +53,7 @@ def crawl_counts(stats: dict[str, Any]) -> dict[str, Any]:
         - stats.get("newsetl/skipped/deleted", 0),
         "blocked": stats.get("newsetl/blocked", 0),
         "errors": stats.get("newsetl/error", 0),
+        "failed article pages": stats.get(FAILED_ARTICLES, 0),
         "retries": stats.get("retry/count", 0),
     }
 
@@ -70,6 +71,15 @@ def crawl_failed(stats: dict[str, Any]) -> bool:
         if key.startswith("downloader/response_status_count/") and key[-3] in "23"
     )
     return answered == 0
+
+
+def crawl_status(stats: dict[str, Any]) -> str:
+    """``failed`` (see :func:`crawl_failed`), ``partial`` when article pages failed for
+    good (errors after retries, blocks, unreadable text: nothing landed for them), else
+    ``success``."""
+    if crawl_failed(stats):
+        return "failed"
+    return "partial" if stats.get(FAILED_ARTICLES) else "success"
 
 
 class LandingPipeline:
@@ -181,14 +191,13 @@ class LandingPipeline:
             k: v for k, v in stats.items() if k.startswith("newsetl/") and isinstance(v, int)
         }
         counts["problems"] = getattr(spider, "problems", [])
-        failed = crawl_failed(stats)
         with session_scope(self.engine) as session:
             run = session.get(PipelineRun, self.run_id)
             finish_run(
                 session,
                 run,
                 counts,
-                status="failed" if failed else "success",
+                status=crawl_status(stats),
                 message=f"finish reason: {reason}; batch file: {self.batch_file}",
             )
         self.engine.dispose()
