@@ -31,6 +31,7 @@ from spiders.parsers.files import FileRejected, decode_article_file, parse_artic
 
 ARTICLE_SUFFIXES = {".md", ".markdown", ".txt", ".text", ".html"}
 LAND_BATCH = 50  # files per landing transaction
+LINKED_FOLDER = "symbolic link to a folder: not followed"
 
 
 @dataclass
@@ -82,7 +83,7 @@ def _examine(path: Path) -> Found:
     except OSError as error:
         return Found(path, f"cannot read: {error.strerror or error}")
     if stat.S_ISDIR(mode):
-        return Found(path, "symbolic link to a folder: not followed")
+        return Found(path, LINKED_FOLDER)
     if not stat.S_ISREG(mode):
         return Found(path, f"{_kind(mode)}, not a file")
     return Found(path)
@@ -94,7 +95,12 @@ def _walk(folder: Path) -> list[Found]:
     def unreadable(error: OSError) -> None:
         found.append(Found(Path(error.filename), f"cannot read folder: {error.strerror}"))
 
-    for root, _, names in os.walk(folder, onerror=unreadable):
+    for root, folders, names in os.walk(folder, onerror=unreadable):
+        found += [  # os.walk lists links to folders among the folders, and does not follow
+            Found(Path(root) / name, LINKED_FOLDER)
+            for name in folders
+            if (Path(root) / name).is_symlink()
+        ]
         found += [
             _examine(Path(root) / name)
             for name in names
