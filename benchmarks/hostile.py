@@ -18,8 +18,8 @@ Counted, all of which must be 0:
   that are not http(s), scripts, event handlers or ``javascript:`` in stored HTML;
 - round-trip changes: article rows that the export → import round trip changed.
 
-Writes ``benchmarks/out/hostile.json`` and prints a table. Each case kind is also a test
-(``tests/hostile/``).
+Writes ``benchmarks/out/hostile.json`` (or ``--out``) and prints a table. Each case kind
+is also a test (``tests/hostile/``).
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ import socket
 import tempfile
 import traceback
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -320,13 +319,10 @@ class Corpus:
             server.bind(str(path))
         self.cases.append(Case(path.name, "socket", "rejected", "a socket"))
 
-    def kinds(self) -> list[Callable[[], None]]:
-        return [getattr(self, name) for name in KINDS]
-
-    def generate(self, variants: int) -> list[Case]:
+    def generate(self, variants: int, kinds: tuple[str, ...] = ()) -> list[Case]:
         for _ in range(variants):
-            for kind in self.kinds():
-                kind()
+            for kind in kinds or KINDS:
+                getattr(self, kind)()
         return self.cases
 
 
@@ -388,12 +384,12 @@ def check(cases: list[Case], outcomes: dict[str, Any]) -> dict[str, Any]:
     return {"lost": lost, "misattributed": misattributed, "unexpected": unexpected}
 
 
-def run(url: str, variants: int, workdir: Path) -> dict[str, Any]:
+def run(url: str, variants: int, workdir: Path, kinds: tuple[str, ...] = ()) -> dict[str, Any]:
     engine = make_engine(url)
     upgrade(engine)
     folder = workdir / "corpus"
     folder.mkdir()
-    cases = Corpus(folder).generate(variants)
+    cases = Corpus(folder).generate(variants, kinds)
     crashes: list[str] = []
     try:
         result = import_files(engine, [folder])
@@ -416,7 +412,7 @@ def run(url: str, variants: int, workdir: Path) -> dict[str, Any]:
     engine.dispose()
     return {
         "files": len(cases),
-        "kinds": len(KINDS),
+        "kinds": len(kinds or KINDS),
         "outcomes": dict(statuses),
         "crashes": crashes,
         "silent_losses": found["lost"],
@@ -432,6 +428,10 @@ def run(url: str, variants: int, workdir: Path) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--variants", type=int, default=12)
+    parser.add_argument("--out", type=Path, default=OUT, help="JSON file of the results")
+    parser.add_argument(
+        "--skip", nargs="*", default=[], choices=KINDS, help="case kinds left out (baselines)"
+    )
     parser.add_argument(
         "--backends", nargs="+", default=["sqlite"], choices=["sqlite", "postgresql"]
     )
@@ -447,11 +447,12 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="newsetl-hostile-") as scratch:
             warehouse = Warehouse(backend, args.postgres_url, Path(scratch))
             try:
-                results[backend] = run(warehouse.new(), args.variants, Path(scratch))
+                kinds = tuple(k for k in KINDS if k not in args.skip)
+                results[backend] = run(warehouse.new(), args.variants, Path(scratch), kinds)
             finally:
                 warehouse.drop()
-    OUT.parent.mkdir(exist_ok=True)
-    OUT.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
     table = Table(title="hostile corpus: import → ETL → export → import", title_justify="left")
     table.add_column("count")
     for backend in results:

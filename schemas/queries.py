@@ -211,8 +211,8 @@ def _postgres_reader(connection: Connection, timeout: float, allow_superuser: bo
         text(
             "SELECT session_user, rolsuper, "
             + " OR ".join(f"pg_has_role(session_user, '{r}', 'MEMBER')" for r in SERVER_ROLES)
-            + f", pg_has_role(session_user, '{READER_ROLE}', 'MEMBER')"
-            " FROM pg_roles WHERE rolname = session_user"
+            + ", (SELECT pg_has_role(session_user, oid, 'MEMBER') FROM pg_roles"
+            f" WHERE rolname = '{READER_ROLE}') FROM pg_roles WHERE rolname = session_user"
         )
     ).one()
     name, superuser, server_rights, reader = login

@@ -96,3 +96,25 @@ def test_data_is_never_read_as_markup(use_reader: str) -> None:
     assert code == 0, err
     assert "a[/b]c" in out and "[update] 新闻" in out and "[bold]x" in out
     assert "\x1b[31m" not in out
+
+
+@pytest.mark.postgres
+def test_a_login_outside_the_reader_role_is_refused(warehouse_url: str) -> None:
+    if not warehouse_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL roles")
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"newsetl_outsider_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(make_url(warehouse_url).set(drivername="postgresql+psycopg"))
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE ROLE {name} LOGIN"))
+    try:
+        url = make_url(warehouse_url).set(username=name).render_as_string(hide_password=False)
+        result = runner.invoke(app, ["query", "SELECT 1", "--database-url", url])
+        assert result.exit_code == 2, result.output
+        assert f"{name} is not a member of {READER_ROLE}" in result.stderr
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP ROLE {name}"))
+        admin.dispose()

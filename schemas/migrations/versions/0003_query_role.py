@@ -23,45 +23,44 @@ down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# several warehouses on one server may create the role at the same moment
-CREATE_ROLE = f"""
+# Several warehouses on one server may create the role at the same moment; an owner who
+# may not create roles gets a notice (a DBA creates the role and runs the upgrade again).
+GRANT_READER = f"""
 DO $$ BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{READER_ROLE}') THEN
-        CREATE ROLE {READER_ROLE} NOLOGIN;
+        BEGIN
+            CREATE ROLE {READER_ROLE} NOLOGIN;
+        EXCEPTION
+            WHEN duplicate_object OR unique_violation THEN NULL;
+            WHEN insufficient_privilege THEN
+                RAISE NOTICE 'cannot create role {READER_ROLE}: newsetl query will refuse';
+                RETURN;
+        END;
     END IF;
-EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+    EXECUTE format('GRANT USAGE ON SCHEMA %I TO {READER_ROLE}', current_schema());
+    EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA %I TO {READER_ROLE}', current_schema());
+    EXECUTE format(
+        'ALTER DEFAULT PRIVILEGES IN SCHEMA %I GRANT SELECT ON TABLES TO {READER_ROLE}',
+        current_schema()
+    );
+    BEGIN  -- the warehouse's owner may query it too, as the reader
+        EXECUTE format('GRANT {READER_ROLE} TO %I', session_user);
+    EXCEPTION
+        WHEN insufficient_privilege OR invalid_grant_operation OR unique_violation THEN NULL;
+    END;
 END $$
 """
-# the warehouse's owner may query it too (as the reader): where the grant is allowed
-JOIN_ROLE = f"""
-DO $$ BEGIN
-    EXECUTE format('GRANT {READER_ROLE} TO %I', session_user);
-EXCEPTION WHEN insufficient_privilege OR invalid_grant_operation OR unique_violation THEN NULL;
-END $$
-"""
-
-
-def _schema() -> str:
-    return op.get_bind().exec_driver_sql("SELECT current_schema()").scalar_one()
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    schema = _schema()
-    op.execute(CREATE_ROLE)
-    op.execute(JOIN_ROLE)
-    op.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO {READER_ROLE}')
-    op.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO {READER_ROLE}')
-    op.execute(
-        f'ALTER DEFAULT PRIVILEGES IN SCHEMA "{schema}" GRANT SELECT ON TABLES TO {READER_ROLE}'
-    )
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(GRANT_READER)
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    schema = _schema()
+    schema = op.get_bind().exec_driver_sql("SELECT current_schema()").scalar_one()
     op.execute(
         f'ALTER DEFAULT PRIVILEGES IN SCHEMA "{schema}" REVOKE SELECT ON TABLES FROM {READER_ROLE}'
     )
