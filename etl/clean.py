@@ -313,7 +313,10 @@ def _size_check(item: ArticleItem) -> None:
         if value and len(value) > FIELD_LIMITS[name]
     ]
     if too_long:
-        names = ", ".join(sorted({f["column"] for f in too_long}))
+        names = ", ".join(
+            f"{name} over {FIELD_LIMITS[name]:,} characters"
+            for name in sorted({f["column"] for f in too_long})
+        )
         raise CleanError(f"too long for the warehouse: {names}", too_long)
 
 
