@@ -99,7 +99,7 @@ def query_command(
         )
         named.values(params)
     except QueryError as error:
-        err_console.print(f"[red]{shown(error)}[/]")
+        err_console.print(f"[red]{shown(error)}[/]", soft_wrap=True)
         raise typer.Exit(2) from error
     try:
         with read_only_connection(
@@ -107,18 +107,20 @@ def query_command(
         ) as connection:
             columns, rows = run_query(connection, named, params)
     except QueryRefused as error:
-        err_console.print(f"[red]{shown(error)}[/]")
+        err_console.print(f"[red]{shown(error)}[/]", soft_wrap=True)
         raise typer.Exit(2) from error
     except FileNotFoundError as error:
-        err_console.print(f"[red]{shown(error)}[/]")
+        err_console.print(f"[red]{shown(error)}[/]", soft_wrap=True)
         raise typer.Exit(1) from error
     except DBAPIError as error:
-        err_console.print(f"[red]{shown(_explain(error, timeout))}[/]")
+        err_console.print(f"[red]{shown(_explain(error, timeout))}[/]", soft_wrap=True)
         raise typer.Exit(1) from error
     except StatementError as error:
-        err_console.print(f"[red]query failed: {shown(error.orig)}[/]")
+        err_console.print(f"[red]query failed: {shown(error.orig)}[/]", soft_wrap=True)
         raise typer.Exit(1) from error
     if not columns:
-        err_console.print("the statement returned no rows (nothing is kept: it is rolled back)")
+        err_console.print(
+            "the statement returned no rows (nothing is kept: it is rolled back)", soft_wrap=True
+        )
         return
     print_rows(columns, rows, fmt, title="" if named.name == "sql" else named.name)

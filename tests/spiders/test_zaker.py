@@ -209,12 +209,13 @@ def test_next_list_pages_are_followed_while_they_bring_new_articles(
         "args": {"lists": "channel/2", "max_pages": "1"},
     }
     only_first = run_crawl("zaker", **options)
-    assert only_first.returncode == 0, only_first.stderr[-3000:]
+    # channel/2 links the article the WAF page blocks: those crawls are partial
+    assert only_first.returncode == PARTIAL_EXIT, only_first.stderr[-3000:]
     assert site_server.hits[page_two] == 0
     assert not any(url.endswith(f"{ID}13") for url in landed(warehouse_url, "zaker"))
 
     every_page = run_crawl("zaker", **{**options, "args": {"lists": "channel/2"}})
-    assert every_page.returncode == 0, every_page.stderr[-3000:]
+    assert every_page.returncode == PARTIAL_EXIT, every_page.stderr[-3000:]
     assert site_server.hits[page_two] == site_server.hits[page_three] == 1
     assert any(url.endswith(f"{ID}13") for url in landed(warehouse_url, "zaker"))
 
