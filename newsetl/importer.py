@@ -3,7 +3,9 @@
 Each file becomes a ``raw_document`` (its exact bytes kept). A file that cannot be read as an
 article (empty, binary, broken front matter) is quarantined at the ``parse`` stage; the rest
 go through the same clean → validate → dedupe → load pipeline as crawled pages, so an
-imported article obeys every rule a crawled one does.
+imported article obeys every rule a crawled one does. A path whose bytes cannot be had (an
+unreadable file or folder, a broken link, a FIFO or socket) lands nothing: its reason is
+listed in the import's outcomes and in its ``pipeline_run`` counts.
 """
 
 from __future__ import annotations
