@@ -44,7 +44,7 @@ PARAM_TYPES: dict[str, tuple[Callable[[str], Any], type[TypeEngine[Any]]]] = {
     "date": (date.fromisoformat, Date),
     "any": (str, NullType),  # bound untyped: what ad-hoc SQL's parameters get
 }
-READER_ROLE = "newsetl_reader"  # created by migration 0003: SELECT on the warehouse only
+READER_ROLE = "newsetl_reader"  # created by migration 0004: SELECT on the warehouse only
 DEFAULT_TIMEOUT = 30.0  # seconds a query may run
 SQLITE_PROGRESS_STEPS = 10_000  # virtual-machine steps between two looks at the clock
 # server-side rights a query's login must not have: they reach files and programs

@@ -29,6 +29,8 @@ from schemas.items import FetchedPage
 from schemas.landing import ensure_source, finish_run, land, start_run
 from schemas.migrate import current, head
 from schemas.models import PipelineRun
+from spiders.drift import MAX_MISSING_SHARE, drift_message
+from spiders.publishers import canonical_url
 from spiders.spiders.base import ERROR, FAILED_ARTICLES
 
 AIRFLOW_RUN_ENV = "AIRFLOW_CTX_DAG_RUN_ID"
@@ -74,11 +76,13 @@ def crawl_failed(stats: dict[str, Any]) -> bool:
 
 
 def crawl_status(stats: dict[str, Any]) -> str:
-    """``failed`` (see :func:`crawl_failed`), ``partial`` when article pages failed for
-    good (errors after retries, blocks, unreadable text: nothing landed for them), else
-    ``success``."""
+    """``failed`` (see :func:`crawl_failed`), ``degraded`` when the layout drifted (see
+    :mod:`spiders.drift`), ``partial`` when article pages failed for good (errors after
+    retries, blocks, unreadable text: nothing landed for them), else ``success``."""
     if crawl_failed(stats):
         return "failed"
+    if stats.get("newsetl/drift"):
+        return "degraded"
     return "partial" if stats.get(FAILED_ARTICLES) else "success"
 
 
@@ -91,6 +95,7 @@ class LandingPipeline:
         self.engine = make_engine(settings.get("NEWSETL_DATABASE_URL"))
         self.landing_dir = Path(settings.get("NEWSETL_LANDING_DIR") or "data/landing")
         self.batch_size = max(1, settings.getint("NEWSETL_LANDING_BATCH", 100))
+        self.max_missing = settings.getfloat("NEWSETL_DRIFT_MAX_MISSING", MAX_MISSING_SHARE)
         self.airflow_run_id = settings.get("NEWSETL_AIRFLOW_RUN_ID") or os.environ.get(
             AIRFLOW_RUN_ENV
         )
@@ -126,6 +131,9 @@ class LandingPipeline:
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, FetchedPage):
+            article = item.article
+            if article is not None and article.canonical_url is None:
+                article.canonical_url = canonical_url(article.url)
             self.buffer.append(item)
             if len(self.buffer) >= self.batch_size:
                 await self.flush()
@@ -191,6 +199,16 @@ class LandingPipeline:
             k: v for k, v in stats.items() if k.startswith("newsetl/") and isinstance(v, int)
         }
         counts["problems"] = getattr(spider, "problems", [])
+        message = f"finish reason: {reason}; batch file: {self.batch_file}"
+        tally = getattr(spider, "fields", None)
+        alarms = tally.drift(self.max_missing) if tally is not None else []
+        if tally is not None:
+            counts["fields"] = tally.counts()
+        if alarms:
+            counts["drift"] = alarms
+            message = f"{drift_message(alarms)}; {message}"
+            self.crawler.stats.set_value("newsetl/drift", drift_message(alarms))
+            stats["newsetl/drift"] = drift_message(alarms)
         with session_scope(self.engine) as session:
             run = session.get(PipelineRun, self.run_id)
             finish_run(
@@ -198,7 +216,7 @@ class LandingPipeline:
                 run,
                 counts,
                 status=crawl_status(stats),
-                message=f"finish reason: {reason}; batch file: {self.batch_file}",
+                message=message,
             )
         self.engine.dispose()
 

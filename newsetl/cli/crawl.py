@@ -16,7 +16,7 @@ from schemas.db import make_engine
 from schemas.models import PipelineRun
 from schemas.sources import load_sources
 
-EXIT_CODES = {"success": 0, "failed": 1, "partial": 3}
+EXIT_CODES = {"success": 0, "failed": 1, "degraded": 1, "partial": 3}
 ArgOption = typer.Option(
     None, "-a", "--arg", help="Spider argument KEY=VALUE (repeatable), as for `scrapy crawl`."
 )
@@ -66,6 +66,8 @@ def _report(name: str, stats: dict[str, Any], database_url: str | None) -> str:
     if status == "failed":
         reason = stats.get("finish_reason") or stats.get("newsetl/start_error") or "did not start"
         err_console.print(f"[red]crawl {name} failed[/]: {shown(reason)}")
+    elif status == "degraded":
+        err_console.print(f"[red]crawl {name} degraded[/]: {shown(stats['newsetl/drift'])}")
     elif status == "partial":
         lost = crawl_counts(stats)["failed article pages"]
         err_console.print(f"[yellow]crawl {name} partial[/]: {lost} article pages failed")
@@ -82,10 +84,11 @@ def crawl_command(
     """Crawl one spider into the landing zone (raw_document + a JSONL batch file).
 
     Prints the crawl's counts and problems, then one machine-readable last line on stdout:
-    `run_id=<pipeline_run id> status=<success|partial|failed> batch=<JSONL batch file>`.
-    Exit code 0 on success, 1 when the crawl failed (did not start, did not finish, or no page
-    answered), 2 for an unknown spider or a malformed -a/-s value, 3 when it was partial
-    (article pages failed for good: listed among the problems).
+    `run_id=<pipeline_run id> status=<success|partial|degraded|failed> batch=<JSONL batch
+    file>`. Exit code 0 on success, 1 when the crawl failed (did not start, did not finish, or
+    no page answered) or ended degraded (too many article pages without title or body: the
+    site's layout drifted), 2 for an unknown spider or a malformed -a/-s value, 3 when it was
+    partial (article pages failed for good: listed among the problems).
     """
     from spiders.runner import run_crawls
 
@@ -119,5 +122,5 @@ def run_command(
     database_url = settings.get("NEWSETL_DATABASE_URL", database_url)
     statuses = {_report(name, stats, database_url) for name, stats in all_stats.items()}
     etl_command(batch_size=2000, since=None, terms=True, database_url=database_url)
-    worst = "failed" if "failed" in statuses else "partial" if "partial" in statuses else "success"
-    raise typer.Exit(EXIT_CODES[worst])
+    worst = next(s for s in ("failed", "degraded", "partial", "success") if s in statuses)
+    raise typer.Exit(EXIT_CODES[worst] if statuses else 0)

@@ -5,8 +5,8 @@ in as a role that is a member of it (``CREATE ROLE analyst LOGIN IN ROLE newsetl
 Roles belong to the whole PostgreSQL server, so the role is created only where missing and
 the downgrade only takes back what it was granted here. SQLite has no roles: nothing to do.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-01 06:00:00
 """
 
@@ -18,8 +18,8 @@ from alembic import op
 
 from schemas.queries import READER_ROLE
 
-revision: str = "0003"
-down_revision: str | None = "0002"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
