@@ -1,6 +1,6 @@
 """The analytics views: their SQL, written once, emitted for SQLite or PostgreSQL.
 
-Migrations create them (the newest that changed them, ``0004_index_layout``);
+Migrations create them (the newest that changed them, ``0005_index_layout``);
 ``docs/analytics.md`` describes them. The few things the two dialects spell differently are
 the methods of :class:`Dialect`; every view means the same on both.
 

@@ -215,7 +215,7 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 def test_upgrade_rebuilds_the_index_of_a_revision_0002_warehouse(empty_url: str) -> None:
-    """A warehouse as the release before 0004 left it (at 0002) — articles with their 20 band rows
+    """A warehouse as the release before 0005 left it (at 0002) — articles with their 20 band rows
     in ``lsh_bucket``, one of them undated — keeps working: the index is rebuilt from the
     text, a new copy finds its original loaded before the upgrade, daily counts are there."""
     engine = make_engine(empty_url)

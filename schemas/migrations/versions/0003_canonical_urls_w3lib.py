@@ -70,7 +70,7 @@ def rekey(connection: sa.Connection) -> tuple[int, int]:
 
 def _drop_views() -> None:
     """The views read tables of later revisions: the newest revision that changed them
-    (0004) creates them."""
+    (0005) creates them."""
     for statement in drop_view_statements():
         op.execute(statement)
 

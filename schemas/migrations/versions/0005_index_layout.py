@@ -7,8 +7,8 @@ Articles get their per-day counts in ``daily_article_count``, kept by triggers, 
 views are recreated: an article without a publication date no longer takes the day it was
 first seen.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-01 06:30:00
 """
 
@@ -27,8 +27,8 @@ from schemas.views import (
     fill_counts_statement,
 )
 
-revision: str = "0004"
-down_revision: str | None = "0003"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -103,7 +103,7 @@ def downgrade() -> None:
     op.drop_index("ix_daily_article_count_key", table_name="daily_article_count")
     op.drop_table("daily_article_count")
     # revision 0002's index cannot be rebuilt from here (its keys came from code that is
-    # gone): it comes back empty, and the views come back with 0004
+    # gone): it comes back empty, and the views come back with 0005
     op.create_table(
         "lsh_bucket",
         sa.Column("bucket", sa.BigInteger(), nullable=False),
