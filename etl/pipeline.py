@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from etl.chunks import one_of
 from etl.dedupe import dedupe_records
-from etl.load import load_records
+from etl.load import COMPARED_FIELDS, load_records
 from etl.prepare import (
     Document,
     Prepared,
@@ -154,7 +154,7 @@ def _raw_documents(session: Session, ids: list[int]) -> list[Document]:
 def latest_versions(records: list[Record]) -> tuple[list[Record], int, int]:
     """One record per canonical URL: the latest fetched (then the latest landed). Returns
     the kept records in batch order, how many earlier versions they superseded, and how
-    many records merely repeated a kept one (same text)."""
+    many records merely repeated a kept one (the same article values)."""
     latest: dict[str, Record] = {}
     for record in records:
         kept = latest.get(record.canonical_url)
@@ -165,7 +165,9 @@ def latest_versions(records: list[Record]) -> tuple[list[Record], int, int]:
             latest[record.canonical_url] = record
     winners = {id(r) for r in latest.values()}
     dropped = [r for r in records if id(r) not in winners]
-    repeats = sum(r.content_hash == latest[r.canonical_url].content_hash for r in dropped)
+    repeats = sum(
+        all(r[f] == latest[r.canonical_url][f] for f in COMPARED_FIELDS) for r in dropped
+    )
     return [r for r in records if id(r) in winners], len(dropped) - repeats, repeats
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
+from etl.stages import DEFAULT_BATCH_SIZE
 from newsetl.cli.app import DatabaseOption, app
 from newsetl.cli.output import console, err_console, progress_bar, summary_table
-from etl.stages import DEFAULT_BATCH_SIZE
 from schemas.db import make_engine
 
 SUMMARY_KEYS = (

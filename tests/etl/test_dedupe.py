@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from etl_items import FETCHED, TEXT_SEED, news_item, seed_item
 from sqlalchemy import Engine, select
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from etl_items import FETCHED, TEXT_SEED, land_items, news_item, seed_item
+from etl_items import (
+    FETCHED,
+    TEXT_SEED,
+    land_items,
+    news_item,
+    seed_item,
+    warehouse_contents,
+)
 from sqlalchemy import Engine, func, select
 
 import etl.load
@@ -177,27 +184,6 @@ def test_crash_mid_batch_leaves_the_warehouse_as_before(
     result = run_etl(engine, reject_threshold=1.0)
     assert result.counts["loaded"] == 2 and result.counts["rejected"] == 1
     assert count(engine, Article) == 2 and count(engine, RejectedRecord) == 1
-
-
-def warehouse_contents(engine: Engine) -> dict:
-    """What a run left behind, keyed by canonical URL (ids differ between warehouses)."""
-    with session_scope(engine) as session:
-        urls = dict(session.execute(select(Article.id, Article.canonical_url)).all())
-        rows = session.execute(
-            select(
-                Article.canonical_url, Article.title, Article.body_html, Article.body_text,
-                Article.published_at, Article.duplicate_of, Article.content_hash,
-            )
-        ).all()  # fmt: skip
-        buckets = session.execute(select(LshBucket.article_id, LshBucket.bucket)).all()
-        images = session.execute(select(Image.article_id, Image.position, Image.url)).all()
-        rejected = session.execute(select(RejectedRecord.stage, RejectedRecord.reason)).all()
-    return {
-        "articles": sorted((*row[:5], urls.get(row[5]), row[6]) for row in rows),
-        "buckets": sorted((urls[a], b) for a, b in buckets),
-        "images": sorted((urls[a], p, u) for a, p, u in images),
-        "rejected": sorted(rejected),
-    }
 
 
 def test_worker_processes_leave_the_same_warehouse_as_one_process(
