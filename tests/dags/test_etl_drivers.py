@@ -16,7 +16,7 @@ from sqlalchemy import Engine, delete, func, select
 
 from etl.pipeline import run_etl
 from schemas.db import session_scope
-from schemas.models import Article, Base, EtlBatch, PipelineRun, RawDocument, RejectedRecord
+from schemas.models import Article, Base, PipelineRun, RawDocument, RejectedRecord
 
 pytestmark = pytest.mark.airflow
 
