@@ -165,9 +165,7 @@ def latest_versions(records: list[Record]) -> tuple[list[Record], int, int]:
             latest[record.canonical_url] = record
     winners = {id(r) for r in latest.values()}
     dropped = [r for r in records if id(r) not in winners]
-    repeats = sum(
-        all(r[f] == latest[r.canonical_url][f] for f in COMPARED_FIELDS) for r in dropped
-    )
+    repeats = sum(all(r[f] == latest[r.canonical_url][f] for f in COMPARED_FIELDS) for r in dropped)
     return [r for r in records if id(r) in winners], len(dropped) - repeats, repeats
 
 
