@@ -333,12 +333,16 @@ def start_etl(
     threshold = default_threshold() if reject_threshold is None else reject_threshold
     with session_scope(engine) as session:
         run_id = _open_run(session, airflow_run_id)
-    with session_scope(engine) as session:
-        batch_ids = _plan(
-            session, run_id, batch_size=batch_size, max_batches=max_batches,
-            since_run=since_run, threshold=threshold,
-        )  # fmt: skip
-        session.get(PipelineRun, run_id).counts = {"batches": len(batch_ids)}
+    try:
+        with session_scope(engine) as session:
+            batch_ids = _plan(
+                session, run_id, batch_size=batch_size, max_batches=max_batches,
+                since_run=since_run, threshold=threshold,
+            )  # fmt: skip
+            session.get(PipelineRun, run_id).counts = {"batches": len(batch_ids)}
+    except Exception as error:
+        _fail(engine, run_id, error)
+        raise
     return run_id, batch_ids
 
 
@@ -449,6 +453,14 @@ def finish_etl(engine: Engine, run_id: int) -> EtlResult:
         return EtlResult(run_id, status, counts)
 
 
+def _fail(engine: Engine, run_id: int, error: Exception) -> None:
+    """Close a run that an error stopped: ``failed``, with the error first in its message."""
+    with session_scope(engine) as session:
+        run = session.get(PipelineRun, run_id)
+        run.status, run.message = "failed", f"{type(error).__name__}: {error}"
+    finish_etl(engine, run_id)
+
+
 # --- the CLI's runner ------------------------------------------------------------------------
 
 
@@ -491,21 +503,19 @@ def run_etl(
                 batch_id = batch_ids.pop(0)
                 if not batch_ids:
                     batch_ids = plan()
-                prepared, upcoming = upcoming, None
+                current = upcoming
                 if batch_ids:
                     upcoming = prepare_later(documents(batch_ids[0]), zones, pool)
+                prepared = current()  # outside the transaction: no lock held while waiting
                 with session_scope(engine) as session:
                     row = session.get(EtlBatch, batch_id)
                     batch = Batch.of(row)
-                    prepare_batch(session, batch, prepared())
+                    prepare_batch(session, batch, prepared)
                     commit_batch(session, batch)
                     row.stage, row.counts = "loaded", batch.counts
                 if progress is not None:
                     progress(len(batch.raw_document_ids))
     except Exception as error:
-        with session_scope(engine) as session:
-            run = session.get(PipelineRun, run_id)
-            run.status, run.message = "failed", f"{type(error).__name__}: {error}"
-        finish_etl(engine, run_id)
+        _fail(engine, run_id, error)
         raise
     return finish_etl(engine, run_id)

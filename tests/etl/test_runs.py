@@ -12,10 +12,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from etl_items import land_items, news_item
 from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
+import etl.pipeline
 from etl.dedupe import dedupe_records
 from etl.load import load_records
 from etl.pipeline import _raw_documents, finish_etl, run_etl, start_etl
@@ -199,3 +201,18 @@ def test_near_duplicate_load_takes_a_cluster_root_another_run_wrote_first(
             select(Article.id).where(Article.canonical_url == records[0].canonical_url)
         )
     assert rows == {records[0].canonical_url: None, records[1].canonical_url: root}
+
+
+def test_a_start_that_fails_closes_its_run(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    land_items(engine, [news_item(1)])
+
+    def lost_connection(*args, **kwargs) -> list[int]:
+        raise RuntimeError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(etl.pipeline, "_plan", lost_connection)
+    with pytest.raises(RuntimeError, match="server closed"):
+        start_etl(engine)
+    (run,) = etl_runs(engine)
+    assert run.status == "failed" and "server closed the connection" in run.message
+    monkeypatch.undo()
+    assert run_etl(engine).counts["read"] == 1
