@@ -54,7 +54,7 @@ from etl.validate import DEFAULT_REJECT_THRESHOLD, validate_records
 from schemas.db import session_scope
 from schemas.landing import finish_run, reject, start_run
 from schemas.models import EtlBatch, PipelineRun, RawDocument, Source
-from schemas.runs import abandon_dead_runs, release_claims
+from schemas.runs import abandon_dead_runs, heartbeat, release_claims
 from schemas.types import utcnow
 
 __all__ = [
@@ -356,6 +356,7 @@ def clean_validate_batch(engine: Engine, batch_id: int) -> dict[str, Any]:
         row = session.get(EtlBatch, batch_id, with_for_update=True)
         if row is None:
             raise KeyError(f"no ETL batch {batch_id}")
+        heartbeat(session, row.run_id)
         if row.stage == "planned":
             batch = Batch.of(row)
             prepare_batch(session, batch)
