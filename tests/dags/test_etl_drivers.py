@@ -16,7 +16,7 @@ from sqlalchemy import Engine, delete, func, select
 
 from etl.pipeline import run_etl
 from schemas.db import session_scope
-from schemas.models import Article, Base, PipelineRun, RawDocument, RejectedRecord
+from schemas.models import Article, Base, EtlBatch, PipelineRun, RawDocument, RejectedRecord
 
 pytestmark = pytest.mark.airflow
 
@@ -95,3 +95,22 @@ def test_both_drivers_reach_the_same_warehouse(
             assert session.scalar(select(func.count()).select_from(RawDocument)) == 11
             assert session.scalar(select(func.count()).select_from(RejectedRecord)) == 2
             assert session.scalar(select(func.count()).select_from(Article)) == 7
+
+
+def test_a_dag_run_plans_at_most_max_batches_and_the_next_run_takes_the_rest(
+    etl_dag: DAG, engine: Engine, warehouse_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSETL_DATABASE_URL", warehouse_url)
+    land_items(engine, [news_item(n) for n in range(3)])
+    conf = {"batch_size": 1, "max_batches": 2}
+    for planned in (2, 1):
+        dag_run = etl_dag.test(run_conf=conf)
+        assert dag_run.state == "success"
+        with session_scope(engine) as session:
+            latest = select(PipelineRun).where(PipelineRun.kind == "etl").order_by(PipelineRun.id)
+            run = session.scalars(latest).all()[-1]
+            assert run.counts["batches"] == planned and run.counts["read"] == planned
+            batches = session.scalars(select(EtlBatch.stage).where(EtlBatch.run_id == run.id))
+            assert set(batches) == {"loaded"}
+    with session_scope(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Article)) == 3
