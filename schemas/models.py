@@ -73,7 +73,7 @@ class PipelineRun(Base):
     name: Mapped[str | None] = mapped_column(String(200))  # spider name, source slug, ...
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
-    # running | success | failed | abandoned (its process died: see schemas.runs)
+    # running | success | degraded | failed | abandoned (its process died: schemas.runs)
     status: Mapped[str] = mapped_column(String(16), default="running")
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     airflow_run_id: Mapped[str | None] = mapped_column(String(250), index=True)

@@ -77,9 +77,10 @@ def crawl_command(
     """Crawl one spider into the landing zone (raw_document + a JSONL batch file).
 
     Prints the crawl's counts and problems, then one machine-readable last line on stdout:
-    `run_id=<pipeline_run id> status=<success|failed> batch=<JSONL batch file>`.
+    `run_id=<pipeline_run id> status=<success|degraded|failed> batch=<JSONL batch file>`.
     Exit code 0 on success, 1 when the crawl failed (did not start, did not finish, or no page
-    answered), 2 for an unknown spider or a malformed -a/-s value.
+    answered) or ended degraded (too many article pages without title or body: the site's
+    layout drifted), 2 for an unknown spider or a malformed -a/-s value.
     """
     from spiders.runner import run_crawls
 
@@ -89,10 +90,13 @@ def crawl_command(
     except KeyError as error:
         raise typer.BadParameter(str(error.args[0]), param_hint="SPIDER") from None
     failed = _report(spider, stats, settings.get("NEWSETL_DATABASE_URL"))
-    status = "failed" if failed else "success"
+    drift = stats.get("newsetl/drift")
+    if drift and not failed:
+        err_console.print(f"[red]crawl {spider} degraded[/]: {drift}")
+    status = "failed" if failed else "degraded" if drift else "success"
     run_id = stats.get("newsetl/run_id", "")
     typer.echo(f"run_id={run_id} status={status} batch={stats.get('newsetl/batch_file', '')}")
-    raise typer.Exit(1 if failed else 0)
+    raise typer.Exit(1 if failed or drift else 0)
 
 
 @app.command("run")

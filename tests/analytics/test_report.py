@@ -17,8 +17,9 @@ from typer.testing import CliRunner
 
 from newsetl.cli.app import app
 from newsetl.report import CSP, PALETTE
-from schemas.db import make_engine
+from schemas.db import make_engine, session_scope
 from schemas.migrate import upgrade
+from schemas.models import PipelineRun
 
 runner = CliRunner()
 needs_chromium = pytest.mark.skipif(
@@ -251,3 +252,20 @@ def test_the_harness_sees_requests_and_the_policy_blocks_them(csp: bool) -> None
         else:
             assert requested == ["/page.html", "/pixel.gif"]
             assert f"{base}/pixel.gif" in page.requests
+
+
+def test_report_lists_crawls_that_ended_degraded(
+    seeded: Seeded, use_warehouse: str, tmp_path: Path
+) -> None:
+    assert '<table id="degraded-runs">' not in write(tmp_path / "before")
+    engine = make_engine(use_warehouse)
+    reason = "layout drift: people-daily/FromDecember2024 gave no title on 2 of 2 article pages"
+    with session_scope(engine) as session:
+        session.add(
+            PipelineRun(kind="crawl", name="people_daily", status="degraded", message=reason)
+        )
+    engine.dispose()
+    html = write(tmp_path)
+    table = html.split('<table id="degraded-runs">')[1].split("</table>")[0]
+    assert table.count("<tr>") == 2  # the heading and the one degraded run
+    assert "people_daily" in table and reason in table
