@@ -25,10 +25,6 @@ FRESHNESS_SLACK = timedelta(days=1)
 REPORTED_FIELD = {"published_ts": "published_at", "latest_ts": "published_at"}
 
 
-class ValidationThresholdExceeded(RuntimeError):
-    """A batch rejected more than its threshold allows; raised after quarantining."""
-
-
 @dataclass
 class Rejection:
     """One record that failed validation."""
