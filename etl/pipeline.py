@@ -185,6 +185,7 @@ def clean_step(session: Session, batch: Batch, prepared: list[Prepared]) -> dict
         "superseded": superseded,
         "repeats": repeats,
         "rejected": dict(reasons),
+        "unsafe_urls_dropped": sum(len(record.dropped_urls) for record in cleaned),
     }
 
 
@@ -412,12 +413,13 @@ def _totals(batches: list[EtlBatch]) -> dict[str, Any]:
             loaded=load.get("loaded", 0),
             updated=load.get("updated", 0),
             unchanged=load.get("unchanged", 0),
+            unsafe_urls_dropped=clean.get("unsafe_urls_dropped", 0),
         )
         rejected.update({f"clean: {k}": v for k, v in clean.get("rejected", {}).items()})
         rejected.update({f"validate: {k}": v for k, v in validate.get("rejected", {}).items()})
     keys = (
         "read", "cleaned", "rejected", "superseded", "exact_duplicates", "near_duplicates",
-        "loaded", "updated", "unchanged",
+        "loaded", "updated", "unchanged", "unsafe_urls_dropped",
     )  # fmt: skip
     return {k: totals[k] for k in keys} | {
         "batches": len(batches),

@@ -48,6 +48,7 @@ class Record:
     cjk_share: float
     images: list[dict[str, Any]]
     inferred_fields: list[str]
+    dropped_urls: list[str]  # image URLs of unsafe schemes the clean stage dropped
     band_keys: list[int]
     # set by dedupe: insert | update | duplicate, and the near-duplicate cluster it joins
     action: str | None = None

@@ -10,11 +10,13 @@ from rich.table import Table
 from sqlalchemy import select
 
 from newsetl.cli.app import DatabaseOption, app
+from newsetl.cli.markup import shown
 from newsetl.cli.output import console, err_console, summary_table
 from schemas.db import make_engine
 from schemas.models import PipelineRun
 from schemas.sources import load_sources
 
+EXIT_CODES = {"success": 0, "failed": 1, "degraded": 1, "partial": 3}
 ArgOption = typer.Option(
     None, "-a", "--arg", help="Spider argument KEY=VALUE (repeatable), as for `scrapy crawl`."
 )
@@ -40,11 +42,11 @@ def _crawl_settings(settings: list[str] | None, database_url: str | None) -> dic
     return values
 
 
-def _report(name: str, stats: dict[str, Any], database_url: str | None) -> bool:
-    """Print one crawl's summary and problems; returns whether it failed."""
-    from spiders.pipelines import crawl_counts, crawl_failed
+def _report(name: str, stats: dict[str, Any], database_url: str | None) -> str:
+    """Print one crawl's summary and problems; returns its status."""
+    from spiders.pipelines import crawl_counts, crawl_status
 
-    failed = crawl_failed(stats)
+    status = crawl_status(stats)
     run_id = stats.get("newsetl/run_id")
     console.print(summary_table(f"crawl {name} (run {run_id or '-'})", crawl_counts(stats)))
     if run_id is not None:
@@ -59,12 +61,17 @@ def _report(name: str, stats: dict[str, Any], database_url: str | None) -> bool:
             table.add_column("url", overflow="fold")
             table.add_column("reason", overflow="fold")
             for problem in problems:
-                table.add_row(problem["kind"], problem["url"], problem["reason"])
+                table.add_row(*(shown(problem[k]) for k in ("kind", "url", "reason")))
             console.print(table)
-    if failed:
+    if status == "failed":
         reason = stats.get("finish_reason") or stats.get("newsetl/start_error") or "did not start"
-        err_console.print(f"[red]crawl {name} failed[/]: {reason}")
-    return failed
+        err_console.print(f"[red]crawl {name} failed[/]: {shown(reason)}")
+    elif status == "degraded":
+        err_console.print(f"[red]crawl {name} degraded[/]: {shown(stats['newsetl/drift'])}")
+    elif status == "partial":
+        lost = crawl_counts(stats)["failed article pages"]
+        err_console.print(f"[yellow]crawl {name} partial[/]: {lost} article pages failed")
+    return status
 
 
 @app.command("crawl")
@@ -77,10 +84,11 @@ def crawl_command(
     """Crawl one spider into the landing zone (raw_document + a JSONL batch file).
 
     Prints the crawl's counts and problems, then one machine-readable last line on stdout:
-    `run_id=<pipeline_run id> status=<success|degraded|failed> batch=<JSONL batch file>`.
-    Exit code 0 on success, 1 when the crawl failed (did not start, did not finish, or no page
-    answered) or ended degraded (too many article pages without title or body: the site's
-    layout drifted), 2 for an unknown spider or a malformed -a/-s value.
+    `run_id=<pipeline_run id> status=<success|partial|degraded|failed> batch=<JSONL batch
+    file>`. Exit code 0 on success, 1 when the crawl failed (did not start, did not finish, or
+    no page answered) or ended degraded (too many article pages without title or body: the
+    site's layout drifted), 2 for an unknown spider or a malformed -a/-s value, 3 when it was
+    partial (article pages failed for good: listed among the problems).
     """
     from spiders.runner import run_crawls
 
@@ -89,14 +97,10 @@ def crawl_command(
         stats = run_crawls([spider], {spider: _pairs(arg, "argument")}, settings)[spider]
     except KeyError as error:
         raise typer.BadParameter(str(error.args[0]), param_hint="SPIDER") from None
-    failed = _report(spider, stats, settings.get("NEWSETL_DATABASE_URL"))
-    drift = stats.get("newsetl/drift")
-    if drift and not failed:
-        err_console.print(f"[red]crawl {spider} degraded[/]: {drift}")
-    status = "failed" if failed else "degraded" if drift else "success"
+    status = _report(spider, stats, settings.get("NEWSETL_DATABASE_URL"))
     run_id = stats.get("newsetl/run_id", "")
     typer.echo(f"run_id={run_id} status={status} batch={stats.get('newsetl/batch_file', '')}")
-    raise typer.Exit(1 if failed or drift else 0)
+    raise typer.Exit(EXIT_CODES[status])
 
 
 @app.command("run")
@@ -106,7 +110,8 @@ def run_command(
 ) -> None:
     """Crawl every enabled source, then run the ETL on everything landed.
 
-    The crawls run together in one process; exit code 1 when a crawl or the ETL failed.
+    The crawls run together in one process; exit code 1 when a crawl or the ETL failed, 3
+    when a crawl was partial (as for `newsetl crawl`).
     """
     from newsetl.cli.etl import etl_command
     from spiders.runner import run_crawls
@@ -115,7 +120,7 @@ def run_command(
     settings = _crawl_settings(setting, database_url)
     all_stats = run_crawls(names, None, settings)
     database_url = settings.get("NEWSETL_DATABASE_URL", database_url)
-    failed = [name for name, stats in all_stats.items() if _report(name, stats, database_url)]
+    statuses = {_report(name, stats, database_url) for name, stats in all_stats.items()}
     etl_command(batch_size=2000, since=None, terms=True, database_url=database_url)
-    if failed:
-        raise typer.Exit(1)
+    worst = next(s for s in ("failed", "degraded", "partial", "success") if s in statuses)
+    raise typer.Exit(EXIT_CODES[worst] if statuses else 0)

@@ -6,6 +6,7 @@ import typer
 from rich.table import Table
 
 from newsetl.cli.app import DatabaseOption, app
+from newsetl.cli.markup import shown
 from newsetl.cli.output import console, err_console, summary_table
 from schemas.db import make_engine
 
@@ -41,7 +42,7 @@ def demo_command(
     for column in columns:
         table.add_column(column, justify="left" if column == "source" else "right")
     for row in result.per_source:
-        table.add_row(*(str(row[c]) for c in columns))
+        table.add_row(*(shown(row[c]) for c in columns))
     console.print(table)
     if result.etl is not None:
         console.print(summary_table(f"etl run {result.etl.run_id}", result.etl.counts))

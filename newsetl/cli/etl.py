@@ -49,6 +49,7 @@ def etl_command(
     rows |= {f"  {reason}": n for reason, n in counts["rejected_by_reason"].items()}
     rows["updated"] = counts["updated"]
     rows["unchanged"] = counts["unchanged"]
+    rows["unsafe image URLs dropped"] = counts["unsafe_urls_dropped"]
     if terms:
         rows["terms indexed"] = indexed
     console.print(summary_table(f"ETL run {result.run_id}: {result.status}", rows))

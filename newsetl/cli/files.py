@@ -10,6 +10,7 @@ from rich.table import Table
 
 from etl.export import export_hexo
 from newsetl.cli.app import DatabaseOption, app
+from newsetl.cli.markup import shown
 from newsetl.cli.output import console, summary_table
 from newsetl.importer import ImportResult, import_files
 from schemas.db import make_engine
@@ -31,7 +32,7 @@ def print_import(result: ImportResult) -> None:
     table.add_column("reason", overflow="fold")
     for outcome in result.files:
         style = STATUS_STYLE.get(outcome.status, "")
-        table.add_row(str(outcome.path), f"[{style}]{outcome.status}[/]", outcome.reason)
+        table.add_row(shown(outcome.path), f"[{style}]{outcome.status}[/]", shown(outcome.reason))
     console.print(table)
     if result.etl is not None:
         console.print(summary_table(f"etl run {result.etl.run_id}", result.etl.counts))
@@ -70,4 +71,4 @@ def export_command(
 ) -> None:
     """Export every canonical article as a Hexo post."""
     written = export_hexo(make_engine(database_url), out_dir, proxy)
-    console.print(f"wrote {len(written)} {fmt.value} posts to {out_dir}")
+    console.print(f"wrote {len(written)} {fmt.value} posts to {shown(out_dir)}")

@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from newsetl.cli.markup import shown
+
 console = Console()
 err_console = Console(stderr=True)
 
@@ -41,16 +43,16 @@ def progress_bar() -> Progress:
 
 def summary_table(title: str, counts: Mapping[str, Any], header: str = "count") -> Table:
     """A two-column table of counts, in the order given."""
-    table = Table(title=title, title_justify="left")
+    table = Table(title=shown(title), title_justify="left")
     table.add_column("stage")
     table.add_column(header, justify="right")
     for name, value in counts.items():
         if isinstance(value, Mapping):
-            table.add_row(name, str(sum(v for v in value.values() if isinstance(v, int))))
+            table.add_row(shown(name), str(sum(v for v in value.values() if isinstance(v, int))))
             for detail, count in value.items():
-                table.add_row(f"  {detail}", str(count), style="dim")
+                table.add_row(f"  {shown(detail)}", shown(count), style="dim")
         else:
-            table.add_row(name, str(value))
+            table.add_row(shown(name), shown(value))
     return table
 
 
@@ -83,9 +85,9 @@ def print_rows(
     else:
         table = Table(title=title or None, title_justify="left")
         for column in columns:
-            table.add_column(column)
+            table.add_column(shown(column))
         for row in rows:
-            table.add_row(*("" if v is None else str(_plain(v)) for v in row))
+            table.add_row(*("" if v is None else shown(_plain(v)) for v in row))
             count += 1
         console.print(table)
     return count

@@ -7,10 +7,13 @@ from rich.table import Table
 from sqlalchemy.exc import DBAPIError, StatementError
 
 from newsetl.cli.app import DatabaseOption, app
+from newsetl.cli.markup import shown
 from newsetl.cli.output import OutputFormat, console, err_console, print_rows
 from schemas.queries import (
+    DEFAULT_TIMEOUT,
     NamedQuery,
     QueryError,
+    QueryRefused,
     adhoc_query,
     get_query,
     is_query_name,
@@ -20,6 +23,8 @@ from schemas.queries import (
 )
 
 WRITE_REFUSED = {"25006", "SQLITE_READONLY", "SQLITE_AUTH"}
+CANCELLED = {"57014", "SQLITE_INTERRUPT"}  # the statement timeout struck
+PRIVILEGE_REFUSED = {"42501"}
 SEVERAL_STATEMENTS = ("one statement at a time", "cannot insert multiple commands")
 
 
@@ -33,11 +38,15 @@ def _parse_params(pairs: list[str]) -> dict[str, str]:
     return params
 
 
-def _explain(error: DBAPIError) -> str:
+def _explain(error: DBAPIError, timeout: float) -> str:
     """Why the database refused a statement, in one line."""
     original = error.orig
     code = getattr(original, "sqlstate", None) or getattr(original, "sqlite_errorname", None)
     reason = str(original).strip().splitlines()[0] if str(original).strip() else repr(original)
+    if code in CANCELLED:
+        return f"cancelled: the statement ran longer than {timeout:g} s (--timeout)"
+    if code in PRIVILEGE_REFUSED:
+        return f"refused: `newsetl query` may only read the warehouse ({reason})"
     if code in WRITE_REFUSED:
         return f"refused: `newsetl query` is read-only and changes nothing ({reason})"
     if any(marker in reason for marker in SEVERAL_STATEMENTS):
@@ -54,7 +63,7 @@ def _print_list() -> None:
             f"{p.name}: {p.type} = {repr(p.default) if p.type == 'str' else p.default}"
             for p in query.params
         )
-        table.add_row(query.name, query.description, params)
+        table.add_row(query.name, shown(query.description), shown(params))
     console.print(table)
 
 
@@ -66,6 +75,14 @@ def query_command(
     ),
     fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="Output format."),
     list_: bool = typer.Option(False, "--list", help="List the named queries and exit."),
+    timeout: float = typer.Option(
+        DEFAULT_TIMEOUT, "--timeout", min=0.001, help="Cancel the statement after SECONDS."
+    ),
+    allow_superuser: bool = typer.Option(
+        False,
+        "--allow-superuser",
+        help="Run even when the login is a PostgreSQL superuser (who can undo the read-only role).",
+    ),
     database_url: str | None = DatabaseOption,
 ) -> None:
     """Run a named query or a SQL statement, read-only, and print its rows."""
@@ -82,18 +99,28 @@ def query_command(
         )
         named.values(params)
     except QueryError as error:
-        err_console.print(f"[red]{error}[/]")
+        err_console.print(f"[red]{shown(error)}[/]", soft_wrap=True)
         raise typer.Exit(2) from error
     try:
-        with read_only_connection(database_url) as connection:
+        with read_only_connection(
+            database_url, timeout=timeout, allow_superuser=allow_superuser
+        ) as connection:
             columns, rows = run_query(connection, named, params)
+    except QueryRefused as error:
+        err_console.print(f"[red]{shown(error)}[/]", soft_wrap=True)
+        raise typer.Exit(2) from error
     except FileNotFoundError as error:
-        err_console.print(f"[red]{error}[/]")
+        err_console.print(f"[red]{shown(error)}[/]", soft_wrap=True)
         raise typer.Exit(1) from error
     except DBAPIError as error:
-        err_console.print(f"[red]{_explain(error)}[/]")
+        err_console.print(f"[red]{shown(_explain(error, timeout))}[/]", soft_wrap=True)
         raise typer.Exit(1) from error
     except StatementError as error:
-        err_console.print(f"[red]query failed: {error.orig}[/]")
+        err_console.print(f"[red]query failed: {shown(error.orig)}[/]", soft_wrap=True)
         raise typer.Exit(1) from error
+    if not columns:
+        err_console.print(
+            "the statement returned no rows (nothing is kept: it is rolled back)", soft_wrap=True
+        )
+        return
     print_rows(columns, rows, fmt, title="" if named.name == "sql" else named.name)

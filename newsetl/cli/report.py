@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from newsetl.cli.app import DatabaseOption, app
+from newsetl.cli.markup import shown
 from newsetl.cli.output import console, err_console, summary_table
 from newsetl.report import write_report
 
@@ -24,11 +25,11 @@ def report_command(
     try:
         first_day = date.fromisoformat(since) if since else None
     except ValueError as error:
-        err_console.print(f"[red]--since {since!r} is not a date (YYYY-MM-DD)[/]")
+        err_console.print(f"[red]--since {shown(repr(since))} is not a date (YYYY-MM-DD)[/]")
         raise typer.Exit(2) from error
     try:
         report = write_report(path, database_url, first_day)
     except FileNotFoundError as error:
-        err_console.print(f"[red]{error}[/]")
+        err_console.print(f"[red]{shown(error)}[/]")
         raise typer.Exit(1) from error
     console.print(summary_table(f"report written to {path}", report.counts(), header="rows"))
