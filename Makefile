@@ -29,6 +29,8 @@ test: install ## Lint, then the whole test suite (PostgreSQL tests need NEWSETL_
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
-lock: ## Re-resolve requirements.lock after changing pyproject.toml.
+lock: ## Re-resolve requirements.lock and the image's docker/requirements.lock (no dev tools).
 	$(BIN)/uv pip compile pyproject.toml --extra airflow --extra dev -o requirements.lock \
 		--python-version 3.11 --quiet
+	$(BIN)/uv pip compile pyproject.toml --extra airflow -c requirements.lock \
+		-o docker/requirements.lock --python-version 3.11 --quiet

@@ -20,8 +20,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from airflow.sdk import DAG, CronTriggerTimetable, Param, dag, task
-from newsetl_wiring import crawl_sources, raw_asset, run_crawl, run_day, slug_id
 
+from newsetl.airflow.wiring import crawl_sources, raw_asset, run_crawl, run_day, slug_id
 from schemas.sources import SourceConfig
 
 CRAWL_RETRIES = {

@@ -1,13 +1,16 @@
 """The ETL DAG: runs whenever any crawl DAG landed a raw batch (data-aware scheduling).
 
-``start`` opens an ETL ``pipeline_run`` (carrying this DAG run's id) and splits everything
-landed and not yet processed into batches; each batch goes through ``clean``, ``validate``,
-``dedupe`` and ``load`` as separate tasks (mapped over batch ids: only ids travel through
-XCom), a ``wait_turn`` sensor holding its dedupe until the earlier batches have loaded.
-``finish`` closes the run with its counts even when a batch failed; ``terms`` then indexes
-the words of the articles loaded or changed (the top-terms analytics). A batch with too
-many invalid rows fails its ``validate`` task after quarantining them, and fails the DAG run.
-The steps themselves live in ``etl.pipeline``, imported inside the tasks to keep parsing light.
+``start`` opens an ETL ``pipeline_run`` (carrying this DAG run's id) and plans at most
+``max_batches`` batches of what was landed and not processed yet (the next run takes the
+rest). Each batch, mapped over batch ids (only ids travel through XCom), runs
+``batch.clean_validate`` — all batches in parallel — then ``batch.dedupe_load``, which
+loads, under the warehouse's ETL lock, every batch whose earlier batches have loaded, so
+near duplicates are matched across all of them with no task waiting on a timer. A bad
+record is quarantined and the rest of its batch loads. ``finish`` closes the run with its
+counts even when a batch failed (and fails the DAG run when the ETL run failed: too many
+rejects, or a batch that did not load, whose documents go back to the next run);
+``terms`` then indexes the words of the articles loaded or changed. The task bodies live
+in ``newsetl.airflow.etl_tasks`` and run ``etl.pipeline``, the CLI's runner.
 """
 
 from __future__ import annotations
@@ -15,23 +18,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from airflow.sdk import AssetAny, PokeReturnValue, chain, dag, task, task_group
-from newsetl_wiring import crawl_sources, raw_asset, warehouse_engine
+from airflow.sdk import AssetAny, Param, chain, dag, task, task_group
 
-STEPS = ("clean", "validate", "dedupe", "load")
+from etl.stages import DEFAULT_BATCH_SIZE, PHASES, default_max_batches
+from newsetl.airflow import etl_tasks
+from newsetl.airflow.wiring import crawl_sources, max_mapped_tasks, raw_asset
 
-
-def batch_step(step: str) -> Any:
-    """The task running ``etl.pipeline.<step>_batch`` on one batch; returns its counts."""
-
-    @task(task_id=step)
-    def run_step(batch_id: int) -> dict[str, Any]:
-        from etl import pipeline
-
-        with warehouse_engine() as engine:
-            return getattr(pipeline, f"{step}_batch")(engine, batch_id)
-
-    return run_step
+clean_validate_phase, dedupe_load_phase = PHASES
+map_limit = max_mapped_tasks()
 
 
 @dag(
@@ -42,53 +36,46 @@ def batch_step(step: str) -> Any:
     catchup=False,
     max_active_runs=1,
     tags=["newsetl", "etl"],
+    params={
+        "batch_size": Param(DEFAULT_BATCH_SIZE, type="integer", minimum=1),
+        "max_batches": Param(
+            min(default_max_batches(), map_limit),
+            type="integer",
+            minimum=1,
+            maximum=map_limit,
+            description="batches one run plans at most; the next run takes the rest",
+        ),
+    },
 )
 def newsetl_etl() -> None:
     @task
     def start(**context: Any) -> list[int]:
-        """Open the ETL run; its id goes to XCom key ``etl_run_id``, the batch ids are returned."""
-        from etl.pipeline import start_etl
+        return etl_tasks.start(context)
 
-        with warehouse_engine() as engine:
-            etl_run_id, batch_ids = start_etl(engine, airflow_run_id=context["run_id"])
-        context["ti"].xcom_push(key="etl_run_id", value=etl_run_id)
-        return batch_ids
+    @task(task_id=clean_validate_phase)
+    def clean_validate(batch_id: int) -> dict[str, Any]:
+        return etl_tasks.clean_validate(batch_id)
 
-    @task.sensor(task_id="wait_turn", poke_interval=10, timeout=6 * 3600, mode="reschedule")
-    def wait_turn(batch_id: int) -> PokeReturnValue:
-        """Hold a batch before dedupe until every earlier batch of the run has loaded, so
-        near duplicates are matched across all of them even when batches run in parallel."""
-        from etl.pipeline import ready_to_dedupe
-
-        with warehouse_engine() as engine:
-            return PokeReturnValue(is_done=ready_to_dedupe(engine, batch_id))
+    @task(task_id=dedupe_load_phase)
+    def dedupe_load(batch_id: int) -> list[int]:
+        return etl_tasks.dedupe_load(batch_id)
 
     @task_group
     def batch(batch_id: int) -> None:
-        clean, validate, dedupe, load = (batch_step(step)(batch_id) for step in STEPS)
-        chain(clean, validate, wait_turn(batch_id), dedupe, load)
+        chain(clean_validate(batch_id), dedupe_load(batch_id))
 
     @task
     def finish(etl_run_id: int) -> dict[str, Any]:
-        """Close the ETL run and return its status and counts."""
-        from etl.pipeline import finish_etl
-
-        with warehouse_engine() as engine:
-            result = finish_etl(engine, etl_run_id)
-        return {"run_id": result.run_id, "status": result.status, "counts": result.counts}
+        return etl_tasks.finish(etl_run_id)
 
     @task
     def terms() -> int:
-        """Index the terms of the articles loaded or changed (for the analytics); after a
-        failed batch the next run catches up, as it indexes whatever is stale."""
-        from etl.terms import index_pending_terms
-
-        with warehouse_engine() as engine:
-            return index_pending_terms(engine)
+        return etl_tasks.terms()
 
     started = start()
     batches = batch.expand(batch_id=started)
-    chain(batches, finish(started["etl_run_id"]).as_teardown(setups=started))
+    closed = finish(started["etl_run_id"]).as_teardown(setups=started, on_failure_fail_dagrun=True)
+    chain(batches, closed)
     chain(batches, terms())
 
 

@@ -166,6 +166,15 @@ def _settle_clusters(session: Session, records: list[dict[str, Any]], ids: dict[
             clusters.setdefault((kind, root), []).append(index)
     if not clusters:
         return
+    # a root of this batch that another run wrote first was not written here: find its id
+    unwritten = {records[root]["canonical_url"] for kind, root in clusters if kind == "batch"}
+    ids = ids | {
+        url: article_id
+        for chunk in in_lists(sorted(unwritten - ids.keys()))
+        for url, article_id in session.execute(
+            select(Article.canonical_url, Article.id).where(Article.canonical_url.in_(chunk))
+        )
+    }
     stored_roots = [root for kind, root in clusters if kind == "article"]
     published = {
         article_id: date

@@ -1,19 +1,28 @@
-"""The ETL pipeline: clean → validate → dedupe → load, batch by batch.
+"""The ETL pipeline: clean → validate → dedupe → load, batch by batch, one runner for
+both drivers.
 
-Two ways to drive it, one function per stage for both:
+A run opens a ``pipeline_run`` and plans batches: each batch *claims* its documents (landed
+with an item, not processed, not claimed by a live run) in one locked transaction, so two
+runs started together never plan the same document. A run plans at most ``max_batches``
+batches; :func:`run_etl` plans again until nothing is left, an Airflow run leaves the rest
+to the next run. Each batch then goes through the same two phases in both drivers
+(:data:`etl.stages.PHASES`):
 
-* :func:`run_etl` (CLI, file import): each batch goes through the four stages in memory
-  and one transaction — a crash mid-batch leaves the warehouse as it was, and a rerun
-  picks the batch up again. The next batch is cleaned meanwhile in worker processes
-  (:mod:`etl.prepare`), so at most two batches are in flight.
-* the staged API (Airflow): :func:`start_etl` plans batches, :func:`clean_batch`,
-  :func:`validate_batch`, :func:`dedupe_batch` and :func:`load_batch` each run one stage
-  of one batch in their own transaction (any process, any worker), handing records on
-  through the ``etl_batch`` table; :func:`finish_etl` closes the run. Every call is safe
-  to repeat: a stage already done returns its counts.
+* :func:`prepare_batch` — clean (quarantining what cannot be cleaned), keep the latest
+  version of each canonical URL, validate (quarantining failing records). Needs only the
+  batch, so batches may run it in parallel.
+* :func:`commit_batch` — dedupe against everything loaded before and load, under the
+  warehouse's ETL lock (PostgreSQL advisory lock, SQLite's write lock), marking the
+  batch's documents processed in the same transaction.
 
-Documents enter a batch when they were landed with an item and not processed yet; the
-load stage marks them processed (with the run's id) in the same transaction.
+:func:`run_etl` (CLI, file import) runs both phases of a batch in one transaction while
+worker processes clean the next batch (:mod:`etl.prepare`). The staged API (Airflow) runs
+:func:`clean_validate_batch` per batch in any order and process, handing typed records on
+through the ``etl_batch`` table, and :func:`dedupe_load_batches`, which loads every batch
+of the run whose turn has come, in order, so no task ever waits for another by polling.
+:func:`finish_etl` closes the run and gives unloaded batches' documents back. A bad record
+never holds its batch back: it is quarantined and the rest of the batch loads; a batch that
+rejects more than its threshold fails the run after loading what was valid.
 """
 
 from __future__ import annotations
@@ -30,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from etl.chunks import one_of
 from etl.dedupe import dedupe_records
-from etl.load import load_records
+from etl.load import COMPARED_FIELDS, load_records
 from etl.prepare import (
     Document,
     Prepared,
@@ -39,39 +48,31 @@ from etl.prepare import (
     source_zones,
     worker_pool,
 )
-from etl.validate import (
-    DEFAULT_REJECT_THRESHOLD,
-    ValidationThresholdExceeded,
-    validate_records,
-)
+from etl.records import Record
+from etl.stages import DEFAULT_BATCH_SIZE, PHASES, STAGES, default_max_batches
+from etl.validate import DEFAULT_REJECT_THRESHOLD, validate_records
 from schemas.db import session_scope
 from schemas.landing import finish_run, reject, start_run
 from schemas.models import EtlBatch, PipelineRun, RawDocument, Source
+from schemas.runs import abandon_dead_runs, heartbeat, release_claims
+from schemas.types import utcnow
 
 __all__ = [
+    "PHASES",
+    "STAGES",
     "EtlResult",
-    "StageOrderError",
-    "ValidationThresholdExceeded",
-    "clean_batch",
+    "clean_validate_batch",
     "count_pending",
-    "dedupe_batch",
+    "dedupe_load_batches",
     "finish_etl",
-    "load_batch",
-    "ready_to_dedupe",
     "run_etl",
     "start_etl",
-    "validate_batch",
 ]
 
 THRESHOLD_ENV = "NEWSETL_REJECT_THRESHOLD"
-STAGES = ("clean", "validate", "dedupe", "load")
-DONE = {"clean": "cleaned", "validate": "validated", "dedupe": "deduped", "load": "loaded"}
-ORDER = ("planned", "cleaned", "validated", "deduped", "loaded")
-DATETIME_FIELDS = ("published_at", "fetched_at")
-
-
-class StageOrderError(RuntimeError):
-    """A stage was asked to run on a batch whose previous stage has not run yet."""
+# PostgreSQL advisory lock keys: planning (claiming documents), and dedupe + load
+PLAN_LOCK = 0x6E65_7773_0001
+LOAD_LOCK = 0x6E65_7773_0002
 
 
 @dataclass
@@ -91,8 +92,19 @@ class Batch:
     run_id: int
     raw_document_ids: list[int]
     reject_threshold: float
-    records: list[dict[str, Any]] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
     counts: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, row: EtlBatch) -> Batch:
+        return cls(
+            id=row.id,
+            run_id=row.run_id,
+            raw_document_ids=list(row.raw_document_ids),
+            reject_threshold=row.reject_threshold,
+            records=[Record.from_json(r) for r in row.records or []],
+            counts=dict(row.counts or {}),
+        )
 
 
 def default_threshold() -> float:
@@ -100,16 +112,27 @@ def default_threshold() -> float:
     return float(os.environ.get(THRESHOLD_ENV, DEFAULT_REJECT_THRESHOLD))
 
 
-# --- the four stages (shared by run_etl and the staged API) ---------------------------------
+def exclusive(session: Session, run_id: int, key: int) -> None:
+    """Hold the warehouse-wide lock ``key`` until the transaction ends, noting the run's
+    heartbeat: an advisory lock on PostgreSQL; on SQLite the heartbeat write itself takes
+    the database's one write lock (waiting for it like any writer)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(key)))
+    session.execute(
+        update(PipelineRun).where(PipelineRun.id == run_id).values(heartbeat_at=utcnow())
+    )
 
 
-def _summary(record: dict[str, Any]) -> dict[str, Any]:
+# --- the stages ------------------------------------------------------------------------------
+
+
+def _summary(record: Record) -> dict[str, Any]:
     """A rejected record as kept in quarantine: its fields, without the bulky body HTML."""
     keep = ("source", "url", "canonical_url", "title", "published_at", "char_count", "body_text")
-    summary = {k: record.get(k) for k in keep if k in record}
-    if isinstance(summary.get("published_at"), datetime):
+    summary = {k: record[k] for k in keep}
+    if isinstance(summary["published_at"], datetime):
         summary["published_at"] = summary["published_at"].isoformat()
-    if summary.get("body_text"):
+    if summary["body_text"]:
         summary["body_text"] = summary["body_text"][:500]
     return summary
 
@@ -128,25 +151,41 @@ def _raw_documents(session: Session, ids: list[int]) -> list[Document]:
     return sorted((Document(*row) for row in rows), key=lambda row: row.id)
 
 
-def clean_step(
-    session: Session, batch: Batch, prepared: list[Prepared] | None = None
-) -> dict[str, Any]:
-    """Clean the batch's raw documents (``prepared`` already, when :func:`run_etl` had them
-    prepared in its worker pool); quarantine those that cannot be cleaned."""
-    if prepared is None:
-        prepared = prepare_all(_raw_documents(session, batch.raw_document_ids), source_zones())
+def latest_versions(records: list[Record]) -> tuple[list[Record], int, int]:
+    """One record per canonical URL: the latest fetched (then the latest landed). Returns
+    the kept records in batch order, how many earlier versions they superseded, and how
+    many records merely repeated a kept one (the same article values)."""
+    latest: dict[str, Record] = {}
+    for record in records:
+        kept = latest.get(record.canonical_url)
+        if kept is None or (record.fetched_at, record.raw_document_id) > (
+            kept.fetched_at,
+            kept.raw_document_id,
+        ):
+            latest[record.canonical_url] = record
+    winners = {id(r) for r in latest.values()}
+    dropped = [r for r in records if id(r) not in winners]
+    repeats = sum(all(r[f] == latest[r.canonical_url][f] for f in COMPARED_FIELDS) for r in dropped)
+    return [r for r in records if id(r) in winners], len(dropped) - repeats, repeats
+
+
+def clean_step(session: Session, batch: Batch, prepared: list[Prepared]) -> dict[str, Any]:
+    """Quarantine the documents that could not be cleaned; keep the latest version of each
+    canonical URL (the earlier ones stay in the landing zone, counted as superseded)."""
     reasons: Counter[str] = Counter()
     for _, rejection in prepared:
         if rejection is not None:
             reasons[rejection["failures"][0]["expectation"]] += 1
             reject(session, stage="clean", run_id=batch.run_id, **rejection)
-    batch.records = [record for record, _ in prepared if record is not None]
-    dropped = sum(len(record.get("dropped_urls", ())) for record in batch.records)
+    cleaned = [record for record, _ in prepared if record is not None]
+    batch.records, superseded, repeats = latest_versions(cleaned)
     return {
         "read": len(prepared),
-        "cleaned": len(batch.records),
+        "cleaned": len(cleaned),
+        "superseded": superseded,
+        "repeats": repeats,
         "rejected": dict(reasons),
-        "unsafe_urls_dropped": dropped,
+        "unsafe_urls_dropped": sum(len(record.dropped_urls) for record in cleaned),
     }
 
 
@@ -160,14 +199,14 @@ def validate_step(session: Session, batch: Batch) -> dict[str, Any]:
             reasons[f"{failure['expectation']} ({failure['column']})"] += 1
         reject(
             session, stage="validate", reason=rejection.reason,
-            raw_document_id=record["raw_document_id"], source_id=record["source_id"],
+            raw_document_id=record.raw_document_id, source_id=record.source_id,
             run_id=batch.run_id, failures=rejection.failures, record=_summary(record),
         )  # fmt: skip
     failed = {r.index for r in rejections}
-    read = batch.counts.get("clean", {}).get("read", len(batch.records))
-    clean_rejected = read - len(batch.records)
+    clean = batch.counts["clean"]
     batch.records = [r for i, r in enumerate(batch.records) if i not in failed]
-    share = (clean_rejected + len(failed)) / read if read else 0.0
+    rejected = clean["read"] - clean["cleaned"] + len(failed)
+    share = rejected / clean["read"] if clean["read"] else 0.0
     return {
         "valid": len(batch.records),
         "rejected": dict(reasons),
@@ -194,105 +233,30 @@ def load_step(session: Session, batch: Batch) -> dict[str, Any]:
     return counts
 
 
-STEPS: dict[str, Callable[[Session, Batch], dict[str, Any]]] = {
-    "clean": clean_step,
-    "validate": validate_step,
-    "dedupe": dedupe_step,
-    "load": load_step,
-}
+def prepare_batch(session: Session, batch: Batch, prepared: list[Prepared] | None = None) -> None:
+    """Phase one: clean (``prepared`` already, when :func:`run_etl`'s workers did it) and
+    validate; the batch keeps the valid records and the counts."""
+    if prepared is None:
+        prepared = prepare_all(_raw_documents(session, batch.raw_document_ids), source_zones())
+    batch.counts["clean"] = clean_step(session, batch, prepared)
+    batch.counts["validate"] = validate_step(session, batch)
 
 
-# --- batches in the warehouse ---------------------------------------------------------------
+def commit_batch(session: Session, batch: Batch) -> None:
+    """Phase two, under the ETL lock: dedupe against everything loaded, then load."""
+    exclusive(session, batch.run_id, LOAD_LOCK)
+    batch.counts["dedupe"] = dedupe_step(session, batch)
+    batch.counts["load"] = load_step(session, batch)
 
 
-def _to_json(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        r | {f: r[f].isoformat() for f in DATETIME_FIELDS if r.get(f) is not None} for r in records
-    ]
-
-
-def _from_json(records: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
-    return [
-        r | {f: datetime.fromisoformat(r[f]) for f in DATETIME_FIELDS if r.get(f) is not None}
-        for r in records or []
-    ]
-
-
-def _batch(row: EtlBatch) -> Batch:
-    return Batch(
-        id=row.id,
-        run_id=row.run_id,
-        raw_document_ids=list(row.raw_document_ids),
-        reject_threshold=row.reject_threshold,
-        records=_from_json(row.records),
-        counts=dict(row.counts or {}),
-    )
-
-
-def _check_threshold(batch_id: int, counts: dict[str, Any], threshold: float) -> None:
-    if counts.get("threshold_exceeded"):
-        raise ValidationThresholdExceeded(
-            f"batch {batch_id}: {counts['rejected_share']:.0%} of its records were rejected "
-            f"(threshold {threshold:.0%}); they are quarantined in rejected_record"
-        )
-
-
-def _run_stage(engine: Engine, batch_id: int, stage: str) -> dict[str, Any]:
-    """Run one stage of one stored batch in its own transaction (no-op when done)."""
-    with session_scope(engine) as session:
-        row = session.get(EtlBatch, batch_id, with_for_update=True)
-        if row is None:
-            raise KeyError(f"no ETL batch {batch_id}")
-        position = ORDER.index(DONE[stage])
-        if ORDER.index(row.stage) >= position:
-            return dict(row.counts.get(stage, {}))
-        if ORDER.index(row.stage) != position - 1:
-            raise StageOrderError(
-                f"batch {batch_id} is {row.stage}: run {STAGES[position - 2]} first"
-            )
-        if stage == "dedupe" and (waiting := _unloaded_before(session, row)):
-            raise StageOrderError(
-                f"batch {batch_id} dedupes after batches {waiting} load: near duplicates are "
-                "matched against everything loaded before"
-            )
-        batch = _batch(row)
-        counts = STEPS[stage](session, batch)
-        row.records = _to_json(batch.records) if stage != "load" else None
-        row.stage = DONE[stage]
-        row.counts = {**batch.counts, stage: counts}
-    return counts
-
-
-def _unloaded_before(session: Session, row: EtlBatch) -> list[int]:
-    """Earlier batches of the run still on their way to load (a batch stopped by the
-    validation threshold never loads, so it holds nobody up)."""
-    earlier = session.scalars(
-        select(EtlBatch).where(
-            EtlBatch.run_id == row.run_id, EtlBatch.id < row.id, EtlBatch.stage != "loaded"
-        )
-    )
-    return [
-        b.id for b in earlier if not (b.counts or {}).get("validate", {}).get("threshold_exceeded")
-    ]
-
-
-def ready_to_dedupe(engine: Engine, batch_id: int) -> bool:
-    """Whether every earlier batch of the batch's run has loaded (or was stopped), so that
-    :func:`dedupe_batch` can match it against all of them. Mapped Airflow tasks wait on it."""
-    with session_scope(engine) as session:
-        row = session.get(EtlBatch, batch_id)
-        if row is None:
-            raise KeyError(f"no ETL batch {batch_id}")
-        return not _unloaded_before(session, row)
-
-
-# --- public API -----------------------------------------------------------------------------
+# --- planning --------------------------------------------------------------------------------
 
 
 def _pending(query: Select, since_run: int | None) -> Select:
-    """Unprocessed documents with an item (a JSON ``null`` item counts as none)."""
+    """Unprocessed, unclaimed documents with an item (a JSON ``null`` item counts as none)."""
     query = query.where(
         RawDocument.processed_run_id.is_(None),
+        RawDocument.etl_batch_id.is_(None),
         RawDocument.item.is_not(None),
         cast(RawDocument.item, Text) != "null",
     )
@@ -305,63 +269,127 @@ def count_pending(engine: Engine, since_run: int | None = None) -> int:
         return session.scalar(_pending(select(func.count(RawDocument.id)), since_run))
 
 
+def _plan(
+    session: Session,
+    run_id: int,
+    *,
+    batch_size: int,
+    max_batches: int,
+    since_run: int | None,
+    threshold: float,
+) -> list[int]:
+    """Claim up to ``max_batches`` batches of pending documents for run ``run_id``."""
+    exclusive(session, run_id, PLAN_LOCK)
+    query = (
+        _pending(select(RawDocument.id), since_run)
+        .order_by(RawDocument.id)
+        .limit(batch_size * max_batches)
+    )
+    ids = list(session.scalars(query))
+    batch_ids: list[int] = []
+    for chunk in (ids[i : i + batch_size] for i in range(0, len(ids), batch_size)):
+        row = EtlBatch(
+            run_id=run_id,
+            raw_document_ids=chunk,
+            stage="planned",
+            reject_threshold=threshold,
+            counts={},
+        )
+        session.add(row)
+        session.flush()
+        for condition in one_of(session, RawDocument.id, chunk):
+            session.execute(update(RawDocument).where(condition).values(etl_batch_id=row.id))
+        batch_ids.append(row.id)
+    return batch_ids
+
+
+def _open_run(session: Session, airflow_run_id: str | None) -> int:
+    """Close the runs that died (their documents go back to the pool), open this one."""
+    abandon_dead_runs(session)
+    return start_run(session, "etl", "etl", airflow_run_id=airflow_run_id).id
+
+
+def _checked(batch_size: int, max_batches: int | None) -> int:
+    if batch_size < 1:
+        raise ValueError("batch size must be at least 1")
+    max_batches = default_max_batches() if max_batches is None else max_batches
+    if max_batches < 1:
+        raise ValueError("a run must plan at least one batch")
+    return max_batches
+
+
 def start_etl(
     engine: Engine,
     *,
-    batch_size: int = 500,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    max_batches: int | None = None,
     since_run: int | None = None,
     airflow_run_id: str | None = None,
     reject_threshold: float | None = None,
 ) -> tuple[int, list[int]]:
-    """Open an ETL run and plan its batches over every landed, unprocessed document with
-    an item (landed by run ``since_run`` or later, when given); returns the run id and the
-    batch ids in processing order."""
-    if batch_size < 1:
-        raise ValueError("batch size must be at least 1")
+    """Open an ETL run and plan at most ``max_batches`` batches (default
+    ``$NEWSETL_ETL_MAX_BATCHES``) of pending documents (landed by run ``since_run`` or
+    later, when given); returns the run id and the batch ids in processing order."""
+    max_batches = _checked(batch_size, max_batches)
     threshold = default_threshold() if reject_threshold is None else reject_threshold
     with session_scope(engine) as session:
-        run = start_run(session, "etl", "etl", airflow_run_id=airflow_run_id)
-        query = _pending(select(RawDocument.id), since_run).order_by(RawDocument.id)
-        batch_ids: list[int] = []
-        ids = session.scalars(query.execution_options(yield_per=batch_size)).partitions(batch_size)
-        for chunk in ids:
-            row = EtlBatch(
-                run_id=run.id,
-                raw_document_ids=list(chunk),
-                stage="planned",
-                reject_threshold=threshold,
-                counts={},
-            )
-            session.add(row)
-            session.flush()
-            batch_ids.append(row.id)
-        run.counts = {"batches": len(batch_ids)}
-        return run.id, batch_ids
+        run_id = _open_run(session, airflow_run_id)
+    try:
+        with session_scope(engine) as session:
+            batch_ids = _plan(
+                session, run_id, batch_size=batch_size, max_batches=max_batches,
+                since_run=since_run, threshold=threshold,
+            )  # fmt: skip
+            session.get(PipelineRun, run_id).counts = {"batches": len(batch_ids)}
+    except Exception as error:
+        _fail(engine, run_id, error)
+        raise
+    return run_id, batch_ids
 
 
-def clean_batch(engine: Engine, batch_id: int) -> dict[str, int]:
-    """Stage 1 of a stored batch: clean its documents."""
-    return _run_stage(engine, batch_id, "clean")
+# --- the staged API (Airflow) ----------------------------------------------------------------
 
 
-def validate_batch(engine: Engine, batch_id: int) -> dict[str, int]:
-    """Stage 2: validate; raises :class:`ValidationThresholdExceeded` after quarantining
-    (and after storing the valid records) when too many records were rejected."""
-    counts = _run_stage(engine, batch_id, "validate")
+def clean_validate_batch(engine: Engine, batch_id: int) -> dict[str, Any]:
+    """Clean and validate one planned batch, storing its valid records for
+    :func:`dedupe_load_batches`; returns the two stages' counts (again, when done before)."""
     with session_scope(engine) as session:
-        threshold = session.get(EtlBatch, batch_id).reject_threshold
-    _check_threshold(batch_id, counts, threshold)
-    return counts
+        row = session.get(EtlBatch, batch_id, with_for_update=True)
+        if row is None:
+            raise KeyError(f"no ETL batch {batch_id}")
+        heartbeat(session, row.run_id)
+        if row.stage == "planned":
+            batch = Batch.of(row)
+            prepare_batch(session, batch)
+            row.records = [r.to_json() for r in batch.records]
+            row.stage, row.counts = "validated", batch.counts
+        return {stage: row.counts[stage] for stage in PHASES["clean_validate"]}
 
 
-def dedupe_batch(engine: Engine, batch_id: int) -> dict[str, int]:
-    """Stage 3: mark exact and near duplicates."""
-    return _run_stage(engine, batch_id, "dedupe")
-
-
-def load_batch(engine: Engine, batch_id: int) -> dict[str, int]:
-    """Stage 4: load the articles and mark the documents processed."""
-    return _run_stage(engine, batch_id, "load")
+def dedupe_load_batches(engine: Engine, batch_id: int) -> list[int]:
+    """Under the ETL lock, dedupe and load every validated batch of ``batch_id``'s run
+    whose earlier batches are all loaded, in order (so near duplicates are matched across
+    all of them); returns the ids loaded now. Called once per batch after its validation,
+    in any order: the last call finds every batch validated and loads what is left."""
+    with session_scope(engine) as session:
+        run_id = session.scalar(select(EtlBatch.run_id).where(EtlBatch.id == batch_id))
+        if run_id is None:
+            raise KeyError(f"no ETL batch {batch_id}")
+        exclusive(session, run_id, LOAD_LOCK)
+        waiting = session.scalars(
+            select(EtlBatch)
+            .where(EtlBatch.run_id == run_id, EtlBatch.stage != "loaded")
+            .order_by(EtlBatch.id)
+        )
+        loaded = []
+        for row in waiting:
+            if row.stage != "validated":
+                break
+            batch = Batch.of(row)
+            commit_batch(session, batch)
+            row.stage, row.records, row.counts = "loaded", None, batch.counts
+            loaded.append(row.id)
+        return loaded
 
 
 def _totals(batches: list[EtlBatch]) -> dict[str, Any]:
@@ -379,7 +407,8 @@ def _totals(batches: list[EtlBatch]) -> dict[str, Any]:
             rejected=clean.get("read", 0)
             - clean.get("cleaned", 0)
             + validate.get("rejected_records", 0),
-            exact_duplicates=dedupe.get("exact_duplicates", 0),
+            superseded=clean.get("superseded", 0),
+            exact_duplicates=clean.get("repeats", 0) + dedupe.get("exact_duplicates", 0),
             near_duplicates=dedupe.get("near_duplicates", 0),
             loaded=load.get("loaded", 0),
             updated=load.get("updated", 0),
@@ -389,8 +418,8 @@ def _totals(batches: list[EtlBatch]) -> dict[str, Any]:
         rejected.update({f"clean: {k}": v for k, v in clean.get("rejected", {}).items()})
         rejected.update({f"validate: {k}": v for k, v in validate.get("rejected", {}).items()})
     keys = (
-        "read", "cleaned", "rejected", "exact_duplicates", "near_duplicates", "loaded",
-        "updated", "unchanged", "unsafe_urls_dropped",
+        "read", "cleaned", "rejected", "superseded", "exact_duplicates", "near_duplicates",
+        "loaded", "updated", "unchanged", "unsafe_urls_dropped",
     )  # fmt: skip
     return {k: totals[k] for k in keys} | {
         "batches": len(batches),
@@ -399,8 +428,9 @@ def _totals(batches: list[EtlBatch]) -> dict[str, Any]:
 
 
 def finish_etl(engine: Engine, run_id: int) -> EtlResult:
-    """Close a run: counts summed over its batches; ``failed`` when a batch is not loaded
-    or rejected more than its threshold."""
+    """Close a run: counts summed over its batches; ``failed`` when a batch did not load
+    (its documents go back to the pool for the next run) or rejected more than its
+    threshold."""
     with session_scope(engine) as session:
         run = session.get(PipelineRun, run_id)
         if run is None:
@@ -421,55 +451,74 @@ def finish_etl(engine: Engine, run_id: int) -> EtlResult:
         if run.status == "failed" and run.message:
             problems.insert(0, run.message)
             status = "failed"
+        release_claims(session, run_id)
         finish_run(session, run, counts, status=status, message="; ".join(problems) or None)
         return EtlResult(run_id, status, counts)
+
+
+def _fail(engine: Engine, run_id: int, error: Exception) -> None:
+    """Close a run that an error stopped: ``failed``, with the error first in its message."""
+    with session_scope(engine) as session:
+        run = session.get(PipelineRun, run_id)
+        run.status, run.message = "failed", f"{type(error).__name__}: {error}"
+    finish_etl(engine, run_id)
+
+
+# --- the CLI's runner ------------------------------------------------------------------------
 
 
 def run_etl(
     engine: Engine,
     *,
-    batch_size: int = 500,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    max_batches: int | None = None,
     since_run: int | None = None,
     airflow_run_id: str | None = None,
     progress: Callable[[int], None] | None = None,
     reject_threshold: float | None = None,
 ) -> EtlResult:
-    """Process everything landed and not processed yet, batch by batch, each batch's four
-    stages in one transaction; ``progress`` is called with the number of documents done."""
-    run_id, batch_ids = start_etl(
-        engine,
-        batch_size=batch_size,
-        since_run=since_run,
-        airflow_run_id=airflow_run_id,
-        reject_threshold=reject_threshold,
-    )
+    """Process everything landed and not processed yet, planning ``max_batches`` batches at
+    a time, each batch's stages in one transaction; ``progress`` is called with the number
+    of documents done."""
+    max_batches = _checked(batch_size, max_batches)
+    threshold = default_threshold() if reject_threshold is None else reject_threshold
+    with session_scope(engine) as session:
+        run_id = _open_run(session, airflow_run_id)
     zones = source_zones()
 
     def documents(batch_id: int) -> list[Document]:
         with session_scope(engine) as session:
             return _raw_documents(session, session.get(EtlBatch, batch_id).raw_document_ids)
 
+    def plan() -> list[int]:
+        with session_scope(engine) as session:
+            return _plan(
+                session, run_id, batch_size=batch_size, max_batches=max_batches,
+                since_run=since_run, threshold=threshold,
+            )  # fmt: skip
+
     try:
         with worker_pool(count_pending(engine, since_run)) as pool:
+            batch_ids = plan()
             # the next batch is cleaned in the pool while this one validates, dedupes, loads
             upcoming = prepare_later(documents(batch_ids[0]), zones, pool) if batch_ids else None
-            for position, batch_id in enumerate(batch_ids):
-                prepared, upcoming = upcoming, None
-                if position + 1 < len(batch_ids):
-                    upcoming = prepare_later(documents(batch_ids[position + 1]), zones, pool)
+            while batch_ids:
+                batch_id = batch_ids.pop(0)
+                if not batch_ids:
+                    batch_ids = plan()
+                current = upcoming
+                if batch_ids:
+                    upcoming = prepare_later(documents(batch_ids[0]), zones, pool)
+                prepared = current()  # outside the transaction: no lock held while waiting
                 with session_scope(engine) as session:
                     row = session.get(EtlBatch, batch_id)
-                    batch = _batch(row)
-                    batch.counts["clean"] = clean_step(session, batch, prepared())
-                    for stage in STAGES[1:]:
-                        batch.counts[stage] = STEPS[stage](session, batch)
-                    row.stage, row.records, row.counts = "loaded", None, batch.counts
+                    batch = Batch.of(row)
+                    prepare_batch(session, batch, prepared)
+                    commit_batch(session, batch)
+                    row.stage, row.counts = "loaded", batch.counts
                 if progress is not None:
                     progress(len(batch.raw_document_ids))
     except Exception as error:
-        with session_scope(engine) as session:
-            run = session.get(PipelineRun, run_id)
-            run.status, run.message = "failed", f"{type(error).__name__}: {error}"
-        finish_etl(engine, run_id)
+        _fail(engine, run_id, error)
         raise
     return finish_etl(engine, run_id)

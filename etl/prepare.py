@@ -3,12 +3,17 @@ near-duplicate band keys, or turned into a quarantine entry. Pure CPU work, so
 ``run_etl`` maps it over a process pool while the previous batch loads. The workers are
 spawned, not forked (the parent holds database connections and GX state), so a script that
 runs the ETL on 200 documents or more needs the usual ``if __name__ == "__main__":`` guard.
+They die with the process that started them, even when it is killed (``kill -9``).
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import multiprocessing
+import os
+import signal
+import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -20,12 +25,14 @@ from zoneinfo import ZoneInfo
 from etl.clean import CleanError, clean_item
 from etl.dates import SHANGHAI
 from etl.dedupe import band_keys, signature
+from etl.records import Record
 from schemas.items import ArticleItem
 from schemas.sources import load_sources
 
 POOL_WORKERS = 2
 POOL_MIN_DOCUMENTS = 200  # fewer documents are not worth starting worker processes for
 CHUNKS_PER_WORKER = 2
+PR_SET_PDEATHSIG = 1  # prctl(2) option: the signal a process gets when its parent dies
 
 
 class Document(NamedTuple):
@@ -41,7 +48,7 @@ class Document(NamedTuple):
 class Prepared(NamedTuple):
     """One document's outcome: its record, or the ``reject`` arguments quarantining it."""
 
-    record: dict[str, Any] | None
+    record: Record | None
     rejection: dict[str, Any] | None
 
 
@@ -74,12 +81,12 @@ def prepare(document: Document, zones: dict[str, ZoneInfo]) -> Prepared:
         reason = f"unreadable item: {error}"
     else:
         return Prepared(
-            record
-            | {
-                "raw_document_id": document.id,
-                "source_id": document.source_id,
-                "band_keys": band_keys(signature(record["body_text"])),
-            },
+            Record(
+                raw_document_id=document.id,
+                source_id=document.source_id,
+                band_keys=band_keys(signature(record["body_text"])),
+                **record,
+            ),
             None,
         )
     rejection = {
@@ -113,6 +120,16 @@ def prepare_later(
     return lambda: [outcome for future in futures for outcome in future.result()]
 
 
+def die_with_parent(parent: int) -> None:
+    """Have the kernel kill this worker when its parent dies (Linux ``PR_SET_PDEATHSIG``);
+    a worker whose parent is gone already exits at once. The multiprocessing resource
+    tracker then sees its last user go and exits too."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
 @contextmanager
 def worker_pool(documents: int) -> Iterator[Executor | None]:
     """A pool of worker processes for a run of ``documents`` documents, or ``None`` when
@@ -120,7 +137,12 @@ def worker_pool(documents: int) -> Iterator[Executor | None]:
     if documents < POOL_MIN_DOCUMENTS:
         yield None
         return
-    pool = ProcessPoolExecutor(POOL_WORKERS, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(
+        POOL_WORKERS,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=die_with_parent,
+        initargs=(os.getpid(),),
+    )
     try:
         yield pool
     finally:

@@ -32,10 +32,6 @@ UNIQUE_COLUMNS = ("url", "canonical_url")
 BOUND_KEYS = ("min_value", "max_value", "regex", "value_set", "or_equal")
 
 
-class ValidationThresholdExceeded(RuntimeError):
-    """A batch rejected more than its threshold allows; raised after quarantining."""
-
-
 @dataclass
 class Rejection:
     """One record that failed validation."""

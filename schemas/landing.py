@@ -7,6 +7,7 @@ landing is idempotent in one place: the same bytes for the same source and URL l
 from __future__ import annotations
 
 import hashlib
+import os
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from schemas.items import ArticleItem
 from schemas.models import PipelineRun, RawDocument, RejectedRecord, Source
+from schemas.runs import this_host
 from schemas.sources import get_source, load_sources
 from schemas.types import utcnow
 from schemas.upsert import insert_for
@@ -49,8 +51,17 @@ def ensure_all_sources(session: Session) -> None:
 def start_run(
     session: Session, kind: str, name: str | None = None, airflow_run_id: str | None = None
 ) -> PipelineRun:
-    """Open a ``pipeline_run`` (status ``running``) and flush it so it has an id."""
-    run = PipelineRun(kind=kind, name=name, airflow_run_id=airflow_run_id, counts={})
+    """Open a ``pipeline_run`` (status ``running``) and flush it so it has an id. A run
+    outside Airflow records this process, so that a later run can tell if it died."""
+    run = PipelineRun(
+        kind=kind,
+        name=name,
+        airflow_run_id=airflow_run_id,
+        counts={},
+        pid=None if airflow_run_id else os.getpid(),
+        host=this_host(),
+        heartbeat_at=utcnow(),
+    )
     session.add(run)
     session.flush()
     return run

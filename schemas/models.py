@@ -77,12 +77,14 @@ class PipelineRun(Base):
     name: Mapped[str | None] = mapped_column(String(200))  # spider name, source slug, ...
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(
-        String(16), default="running"
-    )  # running|success|degraded|failed
+    # running | success | degraded | failed | abandoned (its process died: schemas.runs)
+    status: Mapped[str] = mapped_column(String(16), default="running")
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     airflow_run_id: Mapped[str | None] = mapped_column(String(250), index=True)
     message: Mapped[str | None] = mapped_column(Text)
+    pid: Mapped[int | None]  # the process running it, when one process runs it all
+    host: Mapped[str | None] = mapped_column(String(255))
+    heartbeat_at: Mapped[datetime | None]
 
 
 class RawDocument(Base):
@@ -105,12 +107,15 @@ class RawDocument(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     item: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     processed_run_id: Mapped[int | None] = mapped_column(ForeignKey("pipeline_run.id"))
+    # the ETL batch that claimed it (planned, not necessarily processed yet)
+    etl_batch_id: Mapped[int | None] = mapped_column(ForeignKey("etl_batch.id"), index=True)
 
     source: Mapped[Source] = relationship()
 
     __table_args__ = (
         UniqueConstraint("source_id", "url", "content_hash"),
         Index("ix_raw_document_unprocessed", "processed_run_id", "id"),
+        Index("ix_raw_document_unclaimed", "processed_run_id", "etl_batch_id", "id"),
     )
 
 

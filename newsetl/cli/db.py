@@ -32,3 +32,16 @@ def current_command(database_url: str | None = DatabaseOption) -> None:
     newest = head()
     state = "up to date" if revision == newest else f"behind: newest is {newest}"
     console.print(f"{revision or 'empty (run `newsetl db upgrade`)'} ({state})")
+
+
+@db_app.command("doctor")
+def doctor_command(database_url: str | None = DatabaseOption) -> None:
+    """Mark runs whose process died ``abandoned`` (their documents go back to the ETL)."""
+    from schemas.db import session_scope
+    from schemas.runs import abandon_dead_runs
+
+    with session_scope(make_engine(database_url)) as session:
+        abandoned = [(run.id, run.kind, run.message) for run in abandon_dead_runs(session)]
+    for run_id, kind, message in abandoned:
+        console.print(f"{kind} run {run_id}: {message}", markup=False, highlight=False)
+    console.print(f"{len(abandoned)} run(s) abandoned")

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import typer
 
+from etl.stages import DEFAULT_BATCH_SIZE
 from newsetl.cli.app import DatabaseOption, app
 from newsetl.cli.output import console, err_console, progress_bar, summary_table
 from schemas.db import make_engine
 
-SUMMARY_KEYS = ("read", "cleaned", "rejected", "exact_duplicates", "near_duplicates", "loaded")
+SUMMARY_KEYS = (
+    "read", "cleaned", "rejected", "superseded", "exact_duplicates", "near_duplicates", "loaded",
+)  # fmt: skip
 
 
 @app.command("etl")
 def etl_command(
-    batch_size: int = typer.Option(2000, "--batch-size", min=1, help="Documents per batch."),
+    batch_size: int = typer.Option(
+        DEFAULT_BATCH_SIZE, "--batch-size", min=1, help="Documents per batch."
+    ),
     since: int | None = typer.Option(
         None, "--since", metavar="RUN", help="Only documents landed by this run or later."
     ),

@@ -19,6 +19,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 DAGS = REPO / "dags"
+# the ETL tests' item helpers (`etl_items`), for the tests that run both ETL drivers
+sys.path.insert(0, str(REPO / "tests" / "etl"))
 
 if "airflow" in sys.modules:
     raise RuntimeError("Airflow was imported before tests/dags/conftest.py set its environment")

@@ -7,10 +7,12 @@ it against the compose-file schema where it is installed.
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +38,9 @@ AIRFLOW_SERVICES = {
     "airflow-triggerer",
     "airflow-worker",
 }
-SUBSTITUTION = re.compile(r"\$\{([A-Z0-9_]+)(:?-[^}]*)?\}")
+# read by the official image's entrypoint (dumb-init), not by Airflow's configuration
+IMAGE_VARIABLES = {"DUMB_INIT_SETSID"}
+SUBSTITUTION = re.compile(r"(?<!\$)\$\{([A-Z0-9_]+)(:?-[^}]*)?\}")
 PYTHON_PATH = re.compile(r"^[a-z_][\w.]*\.[A-Z]\w*$")
 PROJECT_SOURCES = ("schemas", "etl", "spiders", "newsetl", "dags")
 
@@ -133,6 +137,7 @@ def test_the_dockerfile_builds_on_the_pinned_airflow_and_installs_the_lock() -> 
     assert re.search(
         rf"^FROM apache/airflow:{re.escape(airflow[1])}-python3\.11$", dockerfile, re.M
     )
+    assert "COPY --chown=airflow:root docker/requirements.lock /opt/newsetl/" in dockerfile
     assert "pip install --no-cache-dir -r /opt/newsetl/requirements.lock" in dockerfile
     assert "pip install --no-cache-dir --no-deps /opt/newsetl" in dockerfile
     for source in re.findall(r"^COPY (?:--\S+ )*(\S+) ", dockerfile, re.MULTILINE):
@@ -154,6 +159,8 @@ def test_every_variable_is_one_airflow_or_newsetl_reads(
             elif variable.startswith("AIRFLOW_CONN_"):
                 conn_id = variable.removeprefix("AIRFLOW_CONN_").lower()
                 assert f'"{conn_id}"' in code, f"no DAG reads the connection {conn_id}"
+            elif variable in IMAGE_VARIABLES:
+                continue
             else:
                 assert variable.startswith("NEWSETL_") and f'"{variable}"' in code, variable
 
@@ -166,18 +173,66 @@ def test_every_substitution_has_a_default() -> None:
         assert default.startswith(":-"), f"${{{variable}}} has no default"
 
 
-def test_the_warehouse_database_is_created_on_the_metadata_server(
+def test_the_warehouse_has_its_own_database_and_role_on_the_metadata_server(
     services: dict[str, dict[str, Any]],
 ) -> None:
     environment = services["airflow-worker"]["environment"]
     warehouse = make_url(with_defaults(environment["NEWSETL_DATABASE_URL"]))
     connection = make_url(with_defaults(environment["AIRFLOW_CONN_NEWSETL_WAREHOUSE"]))
     metadata = make_url(with_defaults(environment["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]))
+    server = services["postgres"]["environment"]
     assert warehouse == connection
     assert warehouse.host == metadata.host == "postgres"
-    assert metadata.database == services["postgres"]["environment"]["POSTGRES_DB"]
-    init_sql = "\n".join(p.read_text() for p in (REPO / "docker" / "postgres").glob("*.sql"))
-    assert re.search(rf"CREATE DATABASE {warehouse.database}\b", init_sql)
+    assert metadata.database == server["POSTGRES_DB"] != warehouse.database
+    # the server's superuser (POSTGRES_USER) owns Airflow's database; not the warehouse
+    assert warehouse.username == server["NEWSETL_DB_USER"] != server["POSTGRES_USER"]
+    assert warehouse.password == with_defaults(server["NEWSETL_DB_PASSWORD"])
+    (init,) = (REPO / "docker" / "postgres").glob("*")
+    script = init.read_text(encoding="utf-8")
+    assert 'role="$NEWSETL_DB_USER"' in script and 'password="$NEWSETL_DB_PASSWORD"' in script
+    assert "CREATE ROLE :\"role\" LOGIN PASSWORD :'password';" in script
+    assert f'CREATE DATABASE {warehouse.database} OWNER :"role";' in script
+    assert os.access(init, os.X_OK)
+
+
+def test_airflow_services_have_health_checks_with_a_start_period_as_the_reference_file(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    for name in AIRFLOW_SERVICES - {"airflow-init"}:
+        check = services[name]["healthcheck"]
+        assert check["start_period"] and check["interval"] and check["retries"], name
+        test = " ".join(check["test"])
+        assert test.startswith(("CMD ", "CMD-SHELL ")), name
+    jobs = {"airflow-dag-processor": "DagProcessorJob", "airflow-triggerer": "TriggererJob"}
+    for name, job in jobs.items():
+        command = shlex.split(services[name]["healthcheck"]["test"][1])
+        assert command[:3] == ["airflow", "jobs", "check"] and job in command, name
+        get_parser().parse_args(command[1:])
+    worker = services["airflow-worker"]
+    ping = worker["healthcheck"]["test"][1]
+    app = re.search(r"--app (\S+) inspect ping", ping)
+    assert app is not None
+    import_string(app[1])
+    # warm shutdown: dumb-init signals the worker's main process only
+    assert worker["environment"]["DUMB_INIT_SETSID"] == "0"
+
+
+def test_the_image_installs_no_test_or_lint_tools() -> None:
+    """docker/requirements.lock is the project's lock without the `dev` extra."""
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+
+    def pins(path: Path) -> dict[str, str]:
+        text = path.read_text(encoding="utf-8")
+        return dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)$", text, re.MULTILINE))
+
+    image, project = pins(REPO / "docker" / "requirements.lock"), pins(REPO / "requirements.lock")
+    dev = {
+        re.split(r"[=<>\[]", spec)[0]
+        for spec in pyproject["project"]["optional-dependencies"]["dev"]
+    }
+    assert dev and not dev & set(image)
+    assert {name: project[name] for name in image} == image
+    assert "apache-airflow" in image and "newsetl" not in image
 
 
 @pytest.mark.skipif(

@@ -218,7 +218,7 @@ def test_sites() -> Iterator[SiteServer]:
         yield server
 
 
-def test_a_batch_of_invalid_rows_fails_at_validate_with_the_rows_quarantined(
+def test_a_batch_of_invalid_rows_is_quarantined_processed_and_fails_the_run(
     dags: dict[str, DAG],
     demo_sites: None,
     warehouse_url: str,
@@ -241,21 +241,21 @@ def test_a_batch_of_invalid_rows_fails_at_validate_with_the_rows_quarantined(
 
     etl_run = run(dags["newsetl_etl"])
     assert etl_run.state == "failed"
+    # the batch goes through (nothing valid to load) and is done with; the run fails
     assert states(etl_run) == {
         "start": "success",
-        "batch.clean[0]": "success",
-        "batch.validate[0]": "failed",
-        "batch.wait_turn[0]": "upstream_failed",
-        "batch.dedupe[0]": "upstream_failed",
-        "batch.load[0]": "upstream_failed",
-        "finish": "success",
-        "terms": "upstream_failed",
+        "batch.clean_validate[0]": "success",
+        "batch.dedupe_load[0]": "success",
+        "finish": "failed",
+        "terms": "success",
     }
     (etl,) = runs(warehouse, "etl")
     assert etl.status == "failed"
     assert etl.airflow_run_id == etl_run.run_id
     assert counted(warehouse, RejectedRecord, RejectedRecord.stage == "validate") == landed
     assert counted(warehouse, Article) == 0
+    assert counted(warehouse, RawDocument, RawDocument.processed_run_id == etl.id) == landed
+    assert "threshold" in etl.message
     assert not (tmp_path / "elsewhere.db").exists()
     warehouse.dispose()
     output = capfd.readouterr()

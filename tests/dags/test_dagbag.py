@@ -127,19 +127,47 @@ def test_etl_dag_is_scheduled_on_every_raw_asset(dagbag: BundleDagBag) -> None:
     assert uris == {f"newsetl://raw/{slug}" for slug in crawled}
     assert {task.task_id for task in etl.tasks} == {
         "start",
-        "batch.clean",
-        "batch.validate",
-        "batch.wait_turn",
-        "batch.dedupe",
-        "batch.load",
+        "batch.clean_validate",
+        "batch.dedupe_load",
         "finish",
         "terms",
     }
     assert etl.get_task("finish").is_teardown
-    assert etl.get_task("terms").upstream_task_ids == {"batch.load"}
-    # Mapped batch tasks also take the batch id from `start`.
-    assert etl.get_task("batch.wait_turn").upstream_task_ids - {"start"} == {"batch.validate"}
-    assert etl.get_task("batch.dedupe").upstream_task_ids - {"start"} == {"batch.wait_turn"}
+    assert etl.get_task("terms").upstream_task_ids == {"batch.dedupe_load"}
+    # Mapped batch tasks also take the batch id from `start`; no sensor, no waiting task.
+    assert etl.get_task("batch.clean_validate").upstream_task_ids == {"start"}
+    assert etl.get_task("batch.dedupe_load").upstream_task_ids - {"start"} == {
+        "batch.clean_validate"
+    }
+    assert etl.params["max_batches"] < 1024
+
+
+def airflow_json(*args: str) -> tuple[int, list]:
+    """Run ``airflow ARGS --output json`` in a process of its own: exit code and the JSON it
+    printed (Airflow prints warnings on stdout too)."""
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    done = subprocess.run(
+        [airflow, *args, "--output", "json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    printed = [line for line in done.stdout.splitlines() if line.startswith("[")]
+    assert printed, done.stdout[-2000:] + done.stderr[-2000:]
+    return done.returncode, json.loads(printed[-1])
+
+
+def test_a_plain_dagbag_and_airflow_dags_list_local_load_the_folder(airflow_db: Path) -> None:
+    """Nothing but the installed package is on the path: no `dags/` module imports another."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(DAGS))
+    assert bag.import_errors == {}
+    assert set(bag.dag_ids) == crawl_dag_ids() | {"newsetl_etl"}
+    code, listed = airflow_json("dags", "list", "--local")
+    assert code == 0 and {d["dag_id"] for d in listed} == set(bag.dag_ids)
+    assert airflow_json("dags", "list-import-errors", "--local") == (0, [])
 
 
 def test_only_enabled_sources_with_a_spider_get_a_crawl_dag(

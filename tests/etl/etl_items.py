@@ -6,12 +6,13 @@ import hashlib
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from newsetl.demo import SAMPLES
 from schemas.db import session_scope
 from schemas.items import ArticleItem
 from schemas.landing import land, start_run
+from schemas.models import Article, Image, LshBand, RejectedRecord
 from schemas.sources import load_sources
 from spiders.parsers.files import parse_article_file
 
@@ -72,3 +73,24 @@ def land_items(engine: Engine, items: Iterable[ArticleItem], kind: str = "crawl"
             )
             ids.append(document.id)
     return ids
+
+
+def warehouse_contents(engine: Engine) -> dict:
+    """What a run left behind, keyed by canonical URL (ids differ between warehouses)."""
+    with session_scope(engine) as session:
+        urls = dict(session.execute(select(Article.id, Article.canonical_url)).all())
+        rows = session.execute(
+            select(
+                Article.canonical_url, Article.title, Article.body_html, Article.body_text,
+                Article.published_at, Article.duplicate_of, Article.content_hash,
+            )
+        ).all()  # fmt: skip
+        buckets = session.execute(select(LshBand.__table__)).all()
+        images = session.execute(select(Image.article_id, Image.position, Image.url)).all()
+        rejected = session.execute(select(RejectedRecord.stage, RejectedRecord.reason)).all()
+    return {
+        "articles": sorted((*row[:5], urls.get(row[5]), row[6]) for row in rows),
+        "buckets": sorted((urls[a], *keys) for a, *keys in buckets),
+        "images": sorted((urls[a], p, u) for a, p, u in images),
+        "rejected": sorted(rejected),
+    }

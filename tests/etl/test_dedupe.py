@@ -15,15 +15,11 @@ from etl.clean import clean_item
 from etl.dedupe import BANDS, MIN_SHARED_BANDS, band_keys, index_row, signature
 from etl.load import ARTICLE_FIELDS
 from etl.pipeline import (
-    StageOrderError,
-    clean_batch,
-    dedupe_batch,
+    clean_validate_batch,
+    dedupe_load_batches,
     finish_etl,
-    load_batch,
-    ready_to_dedupe,
     run_etl,
     start_etl,
-    validate_batch,
 )
 from schemas.db import database_url, make_engine, session_scope
 from schemas.items import ArticleItem
@@ -151,21 +147,15 @@ def test_without_dates_the_earliest_seen_stays_canonical(engine: Engine, land_in
 def test_staged_batches_dedupe_in_order_even_when_their_tasks_run_out_of_order(
     engine: Engine, land_in
 ) -> None:
-    """Airflow may run the mapped batches in parallel: a batch's dedupe waits until every
-    earlier batch of the run has loaded, so a near duplicate across batches is still found."""
+    """Airflow may run the mapped batches in parallel: batches dedupe and load in order
+    (the one whose turn comes loads every batch ready after it), so a near duplicate
+    across batches is still found."""
     land_in([seed_item(TEXT_SEED), republished_text_seed()])
     run_id, (first, second) = start_etl(engine, batch_size=1)
-    for stage in (clean_batch, validate_batch):
-        stage(engine, second)
-        stage(engine, first)
-    assert ready_to_dedupe(engine, first) and not ready_to_dedupe(engine, second)
-    with pytest.raises(StageOrderError, match=f"batches \\[{first}\\] load"):
-        dedupe_batch(engine, second)
-    dedupe_batch(engine, first)
-    load_batch(engine, first)
-    assert ready_to_dedupe(engine, second)
-    assert dedupe_batch(engine, second)["near_duplicates"] == 1
-    load_batch(engine, second)
+    clean_validate_batch(engine, second)
+    assert dedupe_load_batches(engine, second) == []
+    clean_validate_batch(engine, first)
+    assert dedupe_load_batches(engine, first) == [first, second]
     assert finish_etl(engine, run_id).counts["near_duplicates"] == 1
     assert sorted(v is None for v in clusters(engine).values()) == [False, True]
 

@@ -1,4 +1,5 @@
-"""What the newsetl DAGs share: raw-batch Assets, the warehouse URL, and the crawl subprocess.
+"""What the newsetl DAGs share: raw-batch Assets, the warehouse URL, Airflow's mapping
+limit, and the crawl subprocess.
 
 DAG files import this module on every parse, so importing it touches neither the network nor
 a database; everything here that does runs inside a task.
@@ -52,6 +53,13 @@ def slug_id(slug: str) -> str:
 def raw_asset(slug: str) -> Asset:
     """The Asset a source's crawl DAG updates whenever it landed a raw batch."""
     return Asset(uri=f"newsetl://raw/{slug}", name=f"newsetl_raw_{slug_id(slug)}", group="newsetl")
+
+
+def max_mapped_tasks() -> int:
+    """Airflow's ``core.max_map_length``: the most tasks one mapped task may expand into."""
+    from airflow.configuration import conf
+
+    return conf.getint("core", "max_map_length", fallback=1024)
 
 
 def run_day(context: Mapping[str, Any], timezone: str) -> date:
