@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from schemas.db import sqlite_file
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -22,7 +24,11 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Migrate the warehouse behind ``engine`` to ``revision`` (default: the newest)."""
+    """Migrate the warehouse behind ``engine`` to ``revision`` (default: the newest); a SQLite
+    warehouse gets its folder."""
+    database = sqlite_file(engine.url)
+    if database is not None:
+        database.parent.mkdir(parents=True, exist_ok=True)
     config = alembic_config(engine)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
@@ -33,6 +39,27 @@ def current(engine: Engine) -> str | None:
     """The revision the warehouse is at, or None for an empty database."""
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+class WarehouseNotReady(RuntimeError):
+    """The warehouse is missing, empty or not at the newest migration."""
+
+
+def require_current(engine: Engine) -> None:
+    """Refuse a warehouse that is not at the newest revision, saying what to run; a SQLite
+    file that does not exist is refused without being created."""
+    where = engine.url.render_as_string(hide_password=True)
+    database = sqlite_file(engine.url)
+    if database is not None and not database.exists():
+        raise WarehouseNotReady(f"no warehouse at {database}: run `newsetl db upgrade` first")
+    revision, newest = current(engine), head()
+    if revision is None:
+        raise WarehouseNotReady(f"the warehouse {where} is empty: run `newsetl db upgrade` first")
+    if revision != newest:
+        raise WarehouseNotReady(
+            f"the warehouse {where} is at revision {revision}, not {newest}: "
+            "run `newsetl db upgrade` first"
+        )
 
 
 def head() -> str | None:

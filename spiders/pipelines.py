@@ -42,7 +42,7 @@ def crawl_counts(stats: dict[str, Any]) -> dict[str, Any]:
     """The summary counts of one crawl, from its Scrapy stats (in display order)."""
     return {
         "requests": stats.get("downloader/request_count", 0),
-        "responses": stats.get("downloader/response_count", 0),
+        "fetched": stats.get("downloader/response_count", 0),
         "items": stats.get("item_scraped_count", 0),
         "landed (new)": stats.get("newsetl/landed_new", 0),
         "landed (already there)": stats.get("newsetl/landed_existing", 0),

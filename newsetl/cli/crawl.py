@@ -3,23 +3,32 @@ enabled source, then run the ETL."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
+from sqlalchemy import Engine, func, select
 
 from newsetl.cli.app import DatabaseOption, app
+from newsetl.cli.errors import USAGE, CliError
 from newsetl.cli.output import console, err_console, summary_table
-from schemas.db import make_engine
-from schemas.models import PipelineRun
+from newsetl.cli.progress import crawl_progress
+from newsetl.cli.warehouse import open_warehouse
+from schemas.models import PipelineRun, RawDocument, Source
 from schemas.sources import load_sources
+
+LOG_DIR = Path("data/logs")
 
 ArgOption = typer.Option(
     None, "-a", "--arg", help="Spider argument KEY=VALUE (repeatable), as for `scrapy crawl`."
 )
 SettingOption = typer.Option(
     None, "-s", "--set", help="Scrapy setting NAME=VALUE (repeatable), as for `scrapy crawl`."
+)
+VerboseOption = typer.Option(
+    False, "-v", "--verbose", help="Show Scrapy's log here instead of progress and a log file."
 )
 
 
@@ -28,43 +37,80 @@ def _pairs(values: list[str] | None, what: str) -> dict[str, str]:
     for value in values or []:
         key, sep, rest = value.partition("=")
         if not sep or not key:
-            raise typer.BadParameter(f"{what} {value!r} is not KEY=VALUE")
+            raise CliError(f"{what} {value!r} is not KEY=VALUE", USAGE)
         pairs[key.strip()] = rest
     return pairs
 
 
-def _crawl_settings(settings: list[str] | None, database_url: str | None) -> dict[str, Any]:
+def crawl_settings(
+    settings: list[str] | None, database_url: str | None, name: str, verbose: bool
+) -> dict[str, Any]:
+    """Scrapy settings from ``-s`` values; unless ``verbose`` (or ``-s LOG_FILE=…``), Scrapy
+    logs to a new file under ``data/logs`` whose path the caller prints."""
     values: dict[str, Any] = dict(_pairs(settings, "setting"))
     if database_url:
         values["NEWSETL_DATABASE_URL"] = database_url
+    if not verbose and "LOG_FILE" not in values:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        log = LOG_DIR / f"{name}-{stamp}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        values["LOG_FILE"] = str(log)
     return values
 
 
-def _report(name: str, stats: dict[str, Any], database_url: str | None) -> bool:
-    """Print one crawl's summary and problems; returns whether it failed."""
-    from spiders.pipelines import crawl_counts, crawl_failed
+def say_log_file(settings: dict[str, Any]) -> None:
+    """Tell where Scrapy's log goes, when it goes to a file."""
+    if settings.get("LOG_FILE"):
+        err_console.print(f"Scrapy log: {settings['LOG_FILE']}", highlight=False, soft_wrap=True)
 
-    failed = crawl_failed(stats)
+
+def report_crawl(engine: Engine, name: str, stats: dict[str, Any]) -> str:
+    """Print one crawl's summary from its ``pipeline_run`` row; returns its status."""
     run_id = stats.get("newsetl/run_id")
-    console.print(summary_table(f"crawl {name} (run {run_id or '-'})", crawl_counts(stats)))
+    run = None
     if run_id is not None:
-        engine = make_engine(database_url)
         with engine.connect() as connection:
-            counts = connection.scalar(select(PipelineRun.counts).where(PipelineRun.id == run_id))
-        engine.dispose()
-        problems = (counts or {}).get("problems") or []
-        if problems:
-            table = Table(title=f"problems of crawl {name}", title_justify="left")
-            table.add_column("kind")
-            table.add_column("url", overflow="fold")
-            table.add_column("reason", overflow="fold")
-            for problem in problems:
-                table.add_row(problem["kind"], problem["url"], problem["reason"])
-            console.print(table)
-    if failed:
-        reason = stats.get("finish_reason") or stats.get("newsetl/start_error") or "did not start"
-        err_console.print(f"[red]crawl {name} failed[/]: {reason}")
-    return failed
+            run = connection.execute(
+                select(PipelineRun.status, PipelineRun.counts, PipelineRun.message).where(
+                    PipelineRun.id == run_id
+                )
+            ).one_or_none()
+    if run is None:
+        reason = stats.get("newsetl/start_error") or stats.get("finish_reason") or "did not start"
+        err_console.print(f"crawl {name} failed: {reason}", highlight=False, soft_wrap=True)
+        return "failed"
+    counts = {k: v for k, v in (run.counts or {}).items() if isinstance(v, int)}
+    console.print(summary_table(f"crawl {name} · run {run_id} · {run.status}", counts))
+    slug = next((s.slug for s in load_sources().values() if s.spider == name), name)
+    total = landed_totals(engine).get(slug, 0)
+    console.print(f"warehouse total: {total} pages of {slug} landed (all runs)", highlight=False)
+    problems = (run.counts or {}).get("problems") or []
+    if problems:
+        table = Table(title=f"problems of crawl {name} (run {run_id})", title_justify="left")
+        table.add_column("kind", no_wrap=True)
+        table.add_column("url", overflow="fold")
+        table.add_column("reason", overflow="fold")
+        for problem in problems:
+            table.add_row(problem["kind"], problem["url"], problem["reason"])
+        console.print(table)
+    if run.status != "success":
+        err_console.print(
+            f"crawl {name} (run {run_id}) {run.status}: {run.message or 'see its problems'}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    return run.status
+
+
+def landed_totals(engine: Engine) -> dict[str, int]:
+    """Pages in the landing zone per source slug (warehouse totals, all runs)."""
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(Source.slug, func.count(RawDocument.id))
+            .join(RawDocument, RawDocument.source_id == Source.id)
+            .group_by(Source.slug)
+        ).all()
+    return dict(rows)
 
 
 @app.command("crawl")
@@ -72,46 +118,56 @@ def crawl_command(
     spider: str = typer.Argument(..., help="Spider name: zaker, feeds, people_daily."),
     arg: list[str] | None = ArgOption,
     setting: list[str] | None = SettingOption,
+    verbose: bool = VerboseOption,
     database_url: str | None = DatabaseOption,
 ) -> None:
     """Crawl one spider into the landing zone (raw_document + a JSONL batch file).
 
-    Prints the crawl's counts and problems, then one machine-readable last line on stdout:
-    `run_id=<pipeline_run id> status=<success|failed> batch=<JSONL batch file>`.
-    Exit code 0 on success, 1 when the crawl failed (did not start, did not finish, or no page
-    answered), 2 for an unknown spider or a malformed -a/-s value.
+    Shows progress, then the crawl's counts and problems, then one machine-readable last
+    line on stdout: `run_id=<pipeline_run id> status=<status> batch=<JSONL batch file>`.
+    Exit code 0 on success, 1 when the crawl did not succeed (did not start, did not finish,
+    or no page answered), 2 for an unknown spider or a malformed -a/-s value.
     """
-    from spiders.runner import run_crawls
+    from spiders.runner import check_arguments, run_crawls
 
-    settings = _crawl_settings(setting, database_url)
+    args = _pairs(arg, "argument")
     try:
-        stats = run_crawls([spider], {spider: _pairs(arg, "argument")}, settings)[spider]
+        check_arguments(spider, args)
     except KeyError as error:
-        raise typer.BadParameter(str(error.args[0]), param_hint="SPIDER") from None
-    failed = _report(spider, stats, settings.get("NEWSETL_DATABASE_URL"))
-    status = "failed" if failed else "success"
+        raise CliError(str(error.args[0]), USAGE) from None
+    except (TypeError, ValueError) as error:
+        raise CliError(f"crawl {spider}: {error}", USAGE) from None
+    with open_warehouse(database_url) as engine:
+        settings = crawl_settings(setting, database_url, spider, verbose)
+        say_log_file(settings)
+        with crawl_progress(not verbose) as progress:
+            stats = run_crawls([spider], {spider: args}, settings, progress.watch)[spider]
+        status = report_crawl(engine, spider, stats)
     run_id = stats.get("newsetl/run_id", "")
     typer.echo(f"run_id={run_id} status={status} batch={stats.get('newsetl/batch_file', '')}")
-    raise typer.Exit(1 if failed else 0)
+    raise typer.Exit(0 if status == "success" else 1)
 
 
 @app.command("run")
 def run_command(
     setting: list[str] | None = SettingOption,
+    verbose: bool = VerboseOption,
     database_url: str | None = DatabaseOption,
 ) -> None:
     """Crawl every enabled source, then run the ETL on everything landed.
 
     The crawls run together in one process; exit code 1 when a crawl or the ETL failed.
     """
-    from newsetl.cli.etl import etl_command
+    from newsetl.cli.etl import run_etl_with_progress
     from spiders.runner import run_crawls
 
     names = sorted({s.spider for s in load_sources().values() if s.enabled and s.spider})
-    settings = _crawl_settings(setting, database_url)
-    all_stats = run_crawls(names, None, settings)
-    database_url = settings.get("NEWSETL_DATABASE_URL", database_url)
-    failed = [name for name, stats in all_stats.items() if _report(name, stats, database_url)]
-    etl_command(batch_size=2000, since=None, terms=True, database_url=database_url)
-    if failed:
+    with open_warehouse(database_url) as engine:
+        settings = crawl_settings(setting, database_url, "run", verbose)
+        say_log_file(settings)
+        with crawl_progress(not verbose) as progress:
+            all_stats = run_crawls(names, None, settings, progress.watch)
+        statuses = [report_crawl(engine, name, stats) for name, stats in all_stats.items()]
+        etl_ok = run_etl_with_progress(engine)
+    if not etl_ok or any(status != "success" for status in statuses):
         raise typer.Exit(1)

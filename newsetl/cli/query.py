@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import typer
+from alembic.runtime.migration import MigrationContext
 from rich.table import Table
 from sqlalchemy.exc import DBAPIError, StatementError
 
 from newsetl.cli.app import DatabaseOption, app
-from newsetl.cli.output import OutputFormat, console, err_console, print_rows
+from newsetl.cli.errors import UPGRADE, USAGE, CliError, describe_database_error
+from newsetl.cli.output import OutputFormat, console, print_rows
+from newsetl.cli.warehouse import shown
 from schemas.queries import (
     NamedQuery,
     QueryError,
@@ -33,8 +36,10 @@ def _parse_params(pairs: list[str]) -> dict[str, str]:
     return params
 
 
-def _explain(error: DBAPIError) -> str:
-    """Why the database refused a statement, in one line."""
+def _explain(error: DBAPIError, database_url: str | None) -> str:
+    """Why the database refused a statement (or the connection), in one line."""
+    if error.statement is None:
+        return describe_database_error(error, f"the warehouse {shown(database_url)}")
     original = error.orig
     code = getattr(original, "sqlstate", None) or getattr(original, "sqlite_errorname", None)
     reason = str(original).strip().splitlines()[0] if str(original).strip() else repr(original)
@@ -64,7 +69,12 @@ def query_command(
     param: list[str] = typer.Option(
         [], "--param", "-p", help="A parameter as NAME=VALUE; repeatable."
     ),
-    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="Output format."),
+    fmt: OutputFormat = typer.Option(
+        OutputFormat.auto,
+        "--format",
+        "-f",
+        help="Output format; auto: a table on a terminal, else TSV (tab-separated, a header).",
+    ),
     list_: bool = typer.Option(False, "--list", help="List the named queries and exit."),
     database_url: str | None = DatabaseOption,
 ) -> None:
@@ -73,8 +83,7 @@ def query_command(
         _print_list()
         return
     if not query:
-        err_console.print("give a named query or SQL (`newsetl query --list` shows the names)")
-        raise typer.Exit(2)
+        raise CliError("give a named query or SQL (`newsetl query --list` shows the names)", USAGE)
     try:
         params = _parse_params(param)
         named: NamedQuery = (
@@ -82,18 +91,16 @@ def query_command(
         )
         named.values(params)
     except QueryError as error:
-        err_console.print(f"[red]{error}[/]")
-        raise typer.Exit(2) from error
+        raise CliError(str(error), USAGE) from error
     try:
         with read_only_connection(database_url) as connection:
+            if MigrationContext.configure(connection).get_current_revision() is None:
+                raise CliError(f"the warehouse {shown(database_url)} is empty: {UPGRADE} first")
             columns, rows = run_query(connection, named, params)
     except FileNotFoundError as error:
-        err_console.print(f"[red]{error}[/]")
-        raise typer.Exit(1) from error
+        raise CliError(str(error)) from error
     except DBAPIError as error:
-        err_console.print(f"[red]{_explain(error)}[/]")
-        raise typer.Exit(1) from error
+        raise CliError(_explain(error, database_url)) from error
     except StatementError as error:
-        err_console.print(f"[red]query failed: {error.orig}[/]")
-        raise typer.Exit(1) from error
+        raise CliError(f"query failed: {error.orig}") from error
     print_rows(columns, rows, fmt, title="" if named.name == "sql" else named.name)
