@@ -87,7 +87,9 @@ def make_engine(url: str | None = None, *, read_only: bool = False) -> Engine:
         database = sqlite_file(parsed)
         if read_only:
             if database is None or not database.exists():
-                raise FileNotFoundError(f"no warehouse at {database}: run `newsetl db upgrade` first")
+                raise FileNotFoundError(
+                    f"no warehouse at {database}: run `newsetl db upgrade` first"
+                )
             engine = create_engine(
                 f"sqlite:///file:{database.resolve()}?mode=ro&uri=true",
                 connect_args={"check_same_thread": False},
@@ -99,6 +101,13 @@ def make_engine(url: str | None = None, *, read_only: bool = False) -> Engine:
     options = "-c default_transaction_read_only=on" if read_only else None
     connect_args = {"options": options} if options else {}
     return create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
+
+
+def make_folder(engine: Engine) -> None:
+    """Create the folder of a SQLite warehouse (only creating the warehouse should)."""
+    database = sqlite_file(engine.url) if engine.dialect.name == "sqlite" else None
+    if database is not None:
+        database.parent.mkdir(parents=True, exist_ok=True)
 
 
 def checkpoint(engine: Engine) -> None:

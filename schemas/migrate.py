@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-from schemas.db import sqlite_file
+from schemas.db import make_folder, sqlite_file
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -26,9 +26,7 @@ def alembic_config(engine: Engine) -> Config:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate the warehouse behind ``engine`` to ``revision`` (default: the newest); a SQLite
     warehouse gets its folder."""
-    database = sqlite_file(engine.url)
-    if database is not None:
-        database.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(engine)
     config = alembic_config(engine)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
