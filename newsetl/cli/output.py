@@ -18,6 +18,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 console = Console()
 err_console = Console(stderr=True)
@@ -128,9 +129,9 @@ def print_rows(
     else:
         table = Table(title=title or None, title_justify="left")
         for column in columns:
-            table.add_column(column, no_wrap=True, overflow="ellipsis", min_width=3)
-        for row in rows:
-            table.add_row(*(_cell(v) for v in row))
+            table.add_column(column, min_width=3)  # columns shrink to fit the terminal
+        for row in rows:  # cells do not wrap: what does not fit ends in an ellipsis
+            table.add_row(*(Text(_cell(v), no_wrap=True, overflow="ellipsis") for v in row))
             count += 1
         console.print(table)
     return count
