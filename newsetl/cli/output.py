@@ -78,10 +78,12 @@ def progress_bar() -> Progress:
     )
 
 
-def summary_table(title: str, counts: Mapping[str, Any], header: str = "this run") -> Table:
+def summary_table(
+    title: str, counts: Mapping[str, Any], header: str = "this run", label: str = "count"
+) -> Table:
     """A two-column table of counts, in the order given; indented names are details."""
     table = Table(title=title, title_justify="left")
-    table.add_column("count")
+    table.add_column(label)
     table.add_column(header, justify="right")
     for name, value in counts.items():
         table.add_row(name, str(value), style="dim" if name.startswith(" ") else None)

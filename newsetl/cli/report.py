@@ -33,6 +33,6 @@ def report_command(
         except FileNotFoundError as error:
             raise CliError(str(error)) from None
     console.print(
-        summary_table(f"report written to {path}", report.counts(), header="shown"),
+        summary_table(f"report written to {path}", report.counts(), "shown", label="chart"),
         soft_wrap=True,
     )
