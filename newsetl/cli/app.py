@@ -60,6 +60,7 @@ def root_options(
 DatabaseOption = typer.Option(
     None,
     "--database-url",
+    metavar="URL",
     envvar="NEWSETL_DATABASE_URL",
     help="Warehouse URL (default sqlite:///data/warehouse.db).",
     show_envvar=True,

@@ -22,10 +22,18 @@ from schemas.sources import load_sources
 LOG_DIR = Path("data/logs")
 
 ArgOption = typer.Option(
-    None, "-a", "--arg", help="Spider argument KEY=VALUE (repeatable), as for `scrapy crawl`."
+    None,
+    "-a",
+    "--arg",
+    metavar="KEY=VALUE",
+    help="Spider argument (repeatable), as for `scrapy crawl`.",
 )
 SettingOption = typer.Option(
-    None, "-s", "--set", help="Scrapy setting NAME=VALUE (repeatable), as for `scrapy crawl`."
+    None,
+    "-s",
+    "--set",
+    metavar="NAME=VALUE",
+    help="Scrapy setting (repeatable), as for `scrapy crawl`.",
 )
 VerboseOption = typer.Option(
     False, "-v", "--verbose", help="Show Scrapy's log here instead of progress and a log file."
@@ -115,7 +123,9 @@ def landed_totals(engine: Engine) -> dict[str, int]:
 
 @app.command("crawl")
 def crawl_command(
-    spider: str = typer.Argument(..., help="Spider name: zaker, feeds, people_daily."),
+    spider: str = typer.Argument(
+        ..., metavar="SPIDER", help="Spider name: zaker, feeds, people_daily."
+    ),
     arg: list[str] | None = ArgOption,
     setting: list[str] | None = SettingOption,
     verbose: bool = VerboseOption,
