@@ -32,7 +32,8 @@ class CrawlProgress:
         collector = getattr(crawler, "stats", None)
         stats = dict(collector.get_stats()) if collector is not None else {}
         started = stats.get("start_time")
-        elapsed = (datetime.now(UTC) - started).total_seconds() if started else 0
+        ended = stats.get("finish_time") or datetime.now(UTC)
+        elapsed = (ended - started).total_seconds() if started else 0
         reason = stats.get("finish_reason")
         state = self.spinner if crawler.crawling else (reason or "waiting")
         source = getattr(crawler.spidercls, "source_slug", crawler.spidercls.name)
