@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from crawl_helpers import FAST, landed, pipeline_run, run_crawl
 from sqlalchemy import select
@@ -96,6 +98,28 @@ def test_crawl_logs_to_a_file_and_summarises_this_run(
         assert rows["skipped (already landed)"] == skipped
         assert f"· run {crawl.run_id} · success" in crawl.stdout
         assert "warehouse total: 3 pages of zaker landed (all runs)" in crawl.stdout
+
+
+def test_crawl_shows_progress_per_source_on_a_terminal(
+    site_server: SiteServer, warehouse_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # Rich draws as on a terminal
+    monkeypatch.setenv("COLUMNS", "120")
+    crawl = run_crawl(
+        "zaker",
+        database_url=warehouse_url,
+        base_urls={"zaker": site_server.site_url("zaker")},
+        landing_dir=tmp_path,
+        args={"lists": "source/10"},
+        settings={"LOG_FILE": str(tmp_path / "crawl.log")},
+        options=(),
+    )
+    assert crawl.returncode == 0
+    frames = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", crawl.stderr)
+    header = "┃ source ┃ state    ┃ fetched ┃ landed (new) ┃ skipped ┃ blocked ┃ errors ┃ time ┃"
+    assert header in frames
+    final = re.search(r"│ zaker  │ finished │ +(\d+) │ +(\d+) │ +(\d+) │ +(\d+) │ +(\d+) │", frames)
+    assert final is not None and final.group(2) == "3"  # three pages landed
 
 
 def test_crawl_verbose_shows_scrapys_log(
