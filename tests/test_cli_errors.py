@@ -174,3 +174,18 @@ def test_flags_show_no_type_in_help() -> None:
         assert result.exit_code == 0
         assert "<bool>" not in result.output
     assert "--serve " in invoke("demo", "--help").output
+
+
+def test_demo_on_a_port_in_use_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = invoke("demo", "--port", str(port), env={"NEWSETL_DATABASE_URL": None})
+    assert result.exit_code == 2
+    last = result.stderr.strip().splitlines()[-1]  # after the demo's own progress lines
+    assert last.startswith(f"Error: cannot serve the demo sites on port {port}: ")
+    assert "Traceback" not in result.output
