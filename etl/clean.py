@@ -1,7 +1,7 @@
 """Clean: one parsed item → warehouse values (sanitised HTML, normalised text, UTC date,
 canonical URL, original image URLs).
 
-lxml does the reshaping (ZAKER image boxes → ``<figure><img>``, loose text after an image
+lxml does the reshaping (image boxes → ``<figure><img>``, loose text after an image
 box → its own paragraph, empty paragraphs out) and nh3 the allow-list sanitising; at about
 40 µs and 30 µs per article they leave room for the rest of the pipeline (design §7), where
 BeautifulSoup alone would take 270 µs.
@@ -22,7 +22,8 @@ from lxml import html as lxml_html
 
 from etl.dates import SHANGHAI, UnparsableDate, parse_published
 from etl.text import normalise_line, script_of, strip_boilerplate, text_hash
-from etl.urls import canonical_url, unwrap_proxy
+from etl.urls import unwrap_proxy
+from schemas.identity import TEXT_URN, canonical_url
 from schemas.items import ArticleItem
 
 MAX_BODY_CHARS = 1_000_000
@@ -32,7 +33,6 @@ FIELD_LIMITS = {
     "author": 200, "origin": 200, "head_image": 2000, "thumbnail": 2000, "categories": 200,
     "images": 2000,
 }  # fmt: skip
-TEXT_URN = "urn:newsetl:text:{hash}"
 
 ALLOWED_TAGS = {
     "p", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "ul", "ol", "li",
@@ -142,8 +142,7 @@ class _BlockWriter:
             self.loose(html.escape(element.text, quote=False), element.text)
         for child in element:
             tag = child.tag if isinstance(child.tag, str) else None
-            classes = (child.get("class") or "").split() if tag else []
-            if tag in ("img", "figure") or "img_box" in classes:
+            if tag in ("img", "figure"):
                 self.figures(child)
             elif tag in CONTAINER_TAGS or (
                 tag in PARAGRAPH_TAGS and child.find(".//img") is not None
@@ -286,7 +285,8 @@ def clean_item(
     return {
         "source": item.source,
         "url": item.url,
-        "canonical_url": canonical_url(item.url) or TEXT_URN.format(hash=content_hash),
+        "canonical_url": canonical_url(item.canonical_url or item.url)
+        or TEXT_URN.format(hash=content_hash),
         "title": line(item.title),
         "kicker": line(item.kicker),
         "subtitle": line(item.subtitle),

@@ -40,6 +40,7 @@ LABEL_CELLS = 38  # a horizontal chart's label wraps at this width (CJK counts t
 LABEL_LINES = 3  # most this many lines (the whole label is in its tooltip)
 TOP_N = 15
 LATEST_N = 25
+RECENT_RUNS = 50
 WIDTH = 880
 STYLE = f"""
 body {{ font-family: {FONT_STACK}; margin: 24px auto; max-width: {WIDTH + 40}px;
@@ -239,12 +240,13 @@ def _rows(connection: Connection, name: str, **params: Any) -> list[dict[str, An
 
 @dataclass
 class Report:
-    """What the report shows: its period, charts and latest articles."""
+    """What the report shows: its period, charts, latest articles and degraded crawls."""
 
     since: date | None
     until: date | None
     charts: list[Chart]
     latest: list[dict[str, Any]]
+    degraded: list[dict[str, Any]] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         """The values each chart shows and the articles the table lists, by their headings."""
@@ -319,7 +321,11 @@ def collect(connection: Connection, since: date | None = None) -> Report:
         horizontal=True,
     )
     latest = _rows(connection, "latest_articles", limit=LATEST_N)
-    return Report(since, until, [articles, duplicates, rejections, columns, terms], latest)
+    runs = _rows(connection, "run_health", kind="crawl", limit=RECENT_RUNS)
+    degraded = [run for run in runs if run["status"] == "degraded"]
+    return Report(
+        since, until, [articles, duplicates, rejections, columns, terms], latest, degraded
+    )
 
 
 def render(report: Report, generated_at: datetime | None = None) -> str:
@@ -338,6 +344,19 @@ def render(report: Report, generated_at: datetime | None = None) -> str:
         "</tr>"
         for a in report.latest
     )
+    drift = "".join(
+        f"<tr><td>{run['run_id']}</td><td>{escape(run['name'] or '')}</td>"
+        f"<td>{escape(_beijing(run['finished_at']))}</td>"
+        f"<td>{escape(run['message'] or '')}</td></tr>"
+        for run in report.degraded
+    )
+    degraded = (
+        '<h2>布局漂移 · Degraded crawls</h2><table id="degraded-runs"><thead><tr><th>Run</th>'
+        "<th>Spider</th><th>Finished (UTC+8)</th><th>Why</th></tr></thead>"
+        f"<tbody>{drift}</tbody></table>"
+        if drift
+        else ""
+    )
     return f"""<!DOCTYPE html>
 <html lang="zh-CN">
 <head>
@@ -350,6 +369,7 @@ def render(report: Report, generated_at: datetime | None = None) -> str:
 <body>
 <h1>newsetl 新闻仓库报告</h1>
 <p>Period (Beijing days): {escape(period)} · generated {escape(generated)} (UTC+8)</p>
+{degraded}
 {"".join(render_chart(chart) for chart in report.charts)}
 <h2>最新文章 · Latest articles</h2>
 <table id="latest-articles">

@@ -1,17 +1,44 @@
-"""How articles are identified when a page does not say its own URL."""
+"""How an article is identified: its canonical URL, or its text when it has no URL.
+
+Publisher-specific forms (one article under several hosts or URL shapes) are folded by the
+publisher's own rules in ``spiders/publishers/`` when the item is parsed; this module holds
+the generic normalisation every URL gets on top, the one the ETL and the migrations apply.
+"""
 
 from __future__ import annotations
 
-import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-ZAKER_ID_IN_IMAGE = re.compile(r"myzaker\.com/\d{6}/(?P<id>[0-9a-f]{24})_")
-ZAKER_ARTICLE_URL = "https://www.myzaker.com/article/{id}"
+from w3lib.url import canonicalize_url
+
+# Query parameters that say where a reader came from, not which page: dropped.
+TRACKING_PARAMS = frozenset({"from", "spm", "fbclid", "gclid", "yclid", "msclkid"})
+TRACKING_PREFIXES = ("utm_",)
+DEFAULT_PORTS = {"http": 80, "https": 443}
+TEXT_URN = "urn:newsetl:text:{hash}"
 
 
-def zaker_url_from_images(*texts: str | None) -> str | None:
-    """The ZAKER article URL rebuilt from the 24-hex article id in its image file names
-    (``zkres2.myzaker.com/202108/610ce1ad8e9f0904fe64126a_1024.jpg``), or None."""
-    for text in texts:
-        if text and (match := ZAKER_ID_IN_IMAGE.search(text)):
-            return ZAKER_ARTICLE_URL.format(id=match["id"])
-    return None
+def canonical_url(url: str | None) -> str | None:
+    """The one form of an HTTP(S) URL: w3lib's canonical form (query sorted, ``../``
+    resolved, non-ASCII paths percent-encoded, host lower-cased, fragment dropped), without
+    tracking parameters (``utm_*``, ``fbclid``, ``from``, ``spm``…) or the default port;
+    protocol-relative URLs taken as HTTPS. Other URLs and None come back unchanged."""
+    if not url:
+        return url
+    url = url.strip()
+    if url.startswith("//"):
+        url = "https:" + url
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS or not parts.hostname:
+        return url
+    query = urlencode(
+        [
+            (key, value)
+            for key, value in parse_qsl(parts.query, keep_blank_values=True)
+            if key.lower() not in TRACKING_PARAMS and not key.lower().startswith(TRACKING_PREFIXES)
+        ]
+    )
+    port = parts.port
+    netloc = parts.hostname if port in (None, DEFAULT_PORTS[scheme]) else f"{parts.hostname}:{port}"
+    return canonicalize_url(urlunsplit((scheme, netloc, parts.path or "/", query, "")))

@@ -27,6 +27,9 @@ class ArticleItem:
 
     source: str  # source slug, see schemas/sources.yml
     url: str | None = None
+    # the URL in its publisher's own form (ZAKER's app/mobile mirrors folded), set where the
+    # item is made; the ETL normalises it (schemas.identity) and keys the article on it
+    canonical_url: str | None = None
     title: str | None = None
     kicker: str | None = None  # 引题
     subtitle: str | None = None  # 副题

@@ -73,7 +73,9 @@ class PipelineRun(Base):
     name: Mapped[str | None] = mapped_column(String(200))  # spider name, source slug, ...
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(16), default="running")  # running|success|failed
+    status: Mapped[str] = mapped_column(
+        String(16), default="running"
+    )  # running|success|degraded|failed
     counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     airflow_run_id: Mapped[str | None] = mapped_column(String(250), index=True)
     message: Mapped[str | None] = mapped_column(Text)

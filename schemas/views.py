@@ -177,7 +177,7 @@ def run_health(d: Dialect) -> str:
 
     columns = ",\n       ".join(f"{first(keys)} AS {name}" for name, keys in RUN_COUNTS.items())
     return f"""
-SELECT r.id AS run_id, r.kind, r.name, r.status,
+SELECT r.id AS run_id, r.kind, r.name, r.status, r.message,
        {d.iso("r.started_at")} AS started_at, {d.iso("r.finished_at")} AS finished_at,
        {columns},
        (SELECT COUNT(*) FROM rejected_record rr WHERE rr.run_id = r.id) AS rejected_records

@@ -1,7 +1,7 @@
-"""Downloader middlewares: back off and retry on 5xx, 429, WAF challenges and timeouts;
+"""Downloader middlewares: back off and retry on 5xx, 403, 429, WAF challenges and timeouts;
 stop redirect loops at once; obey robots.txt for every request.
 
-A 429 or a WAF challenge page that is still there after the last retry becomes a
+A 403, 429 or a WAF challenge page that is still there after the last retry becomes a
 :class:`Blocked` failure, so it reaches the spider's errback (counted as blocked) and never
 a parser or the landing zone.
 """
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 # Markers of the anti-bot challenge page some sites (ZAKER) serve instead of the content.
 CHALLENGE_MARKERS = (b"window.captcha",)
 CHALLENGE_COOKIES = (b"sl-session",)
+# Statuses a site answers a crawler it finds too fast: backed off, retried, then blocked.
+REFUSALS = (403, 429)
 
 
 class Blocked(IgnoreRequest):
@@ -44,9 +46,10 @@ class RedirectLoop(IgnoreRequest):
 
 
 def block_reason(response: Response) -> str | None:
-    """``"429"`` or ``"waf"`` when the response is the site refusing us, else None."""
-    if response.status == 429:
-        return "429"
+    """``"403"``, ``"429"`` or ``"waf"`` when the response is the site refusing us (People's
+    Daily answers fast crawlers 403), else None."""
+    if response.status in REFUSALS:
+        return str(response.status)
     cookies = b" ".join(response.headers.getlist(b"Set-Cookie"))
     head = response.body[:65536]
     if any(m in head for m in CHALLENGE_MARKERS) or any(c in cookies for c in CHALLENGE_COOKIES):

@@ -29,6 +29,8 @@ from schemas.items import FetchedPage
 from schemas.landing import ensure_source, finish_run, land, start_run
 from schemas.migrate import require_current
 from schemas.models import PipelineRun
+from spiders.drift import MAX_MISSING_SHARE, drift_message
+from spiders.publishers import canonical_url
 from spiders.spiders.base import ERROR
 
 AIRFLOW_RUN_ENV = "AIRFLOW_CTX_DAG_RUN_ID"
@@ -77,6 +79,7 @@ class LandingPipeline:
         self.engine = make_engine(settings.get("NEWSETL_DATABASE_URL"))
         self.landing_dir = Path(settings.get("NEWSETL_LANDING_DIR") or "data/landing")
         self.batch_size = max(1, settings.getint("NEWSETL_LANDING_BATCH", 100))
+        self.max_missing = settings.getfloat("NEWSETL_DRIFT_MAX_MISSING", MAX_MISSING_SHARE)
         self.airflow_run_id = settings.get("NEWSETL_AIRFLOW_RUN_ID") or os.environ.get(
             AIRFLOW_RUN_ENV
         )
@@ -107,6 +110,9 @@ class LandingPipeline:
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, FetchedPage):
+            article = item.article
+            if article is not None and article.canonical_url is None:
+                article.canonical_url = canonical_url(article.url)
             self.buffer.append(item)
             if len(self.buffer) >= self.batch_size:
                 await self.flush()
@@ -172,6 +178,15 @@ class LandingPipeline:
             k: v for k, v in stats.items() if k.startswith("newsetl/") and isinstance(v, int)
         }
         counts["problems"] = getattr(spider, "problems", [])
+        message = f"finish reason: {reason}; batch file: {self.batch_file}"
+        tally = getattr(spider, "fields", None)
+        alarms = tally.drift(self.max_missing) if tally is not None else []
+        if tally is not None:
+            counts["fields"] = tally.counts()
+        if alarms:
+            counts["drift"] = alarms
+            message = f"{drift_message(alarms)}; {message}"
+            self.crawler.stats.set_value("newsetl/drift", drift_message(alarms))
         failed = crawl_failed(stats)
         with session_scope(self.engine) as session:
             run = session.get(PipelineRun, self.run_id)
@@ -179,8 +194,8 @@ class LandingPipeline:
                 session,
                 run,
                 counts,
-                status="failed" if failed else "success",
-                message=f"finish reason: {reason}; batch file: {self.batch_file}",
+                status="failed" if failed else "degraded" if alarms else "success",
+                message=message,
             )
         self.engine.dispose()
 

@@ -9,11 +9,15 @@ newsetl-specific ones:
 ``NEWSETL_BACKOFF_BASE``  first back-off (seconds) after a 5xx, 429, WAF page or timeout;
                           doubles on each retry of the same request
 ``NEWSETL_BACKOFF_MAX``   longest back-off; a ``Retry-After`` header is honoured up to it
+``NEWSETL_DRIFT_MAX_MISSING`` share of a parser version's article pages that may lack the
+                          title or the body before the run ends ``degraded`` (layout drift)
 """
 
 from __future__ import annotations
 
 import os
+
+from spiders.drift import MAX_MISSING_SHARE
 
 BOT_NAME = "newsetl"
 SPIDER_MODULES = ["spiders.spiders"]
@@ -71,3 +75,4 @@ NEWSETL_LANDING_DIR = os.environ.get("NEWSETL_LANDING_DIR", "data/landing")
 NEWSETL_LANDING_BATCH = 100
 NEWSETL_BACKOFF_BASE = 2.0
 NEWSETL_BACKOFF_MAX = 60.0
+NEWSETL_DRIFT_MAX_MISSING = MAX_MISSING_SHARE

@@ -59,7 +59,7 @@ def test_a_wrong_entry_names_the_file_and_the_key(
 def test_the_bundled_registry_is_valid() -> None:
     sources = load_sources()
     assert sources["people-daily"].options["demo_args"] == {
-        "date": "2024-11-29,2024-11-30,2024-12-01,2025-03-05"
+        "date": "2024-11-29,2024-11-30,2024-12-01,2025-03-05,2026-05-01"
     }
     assert sources["files"].validation.require_url is False
     assert [feed["enabled"] for feed in sources["zaker-feeds"].options["feeds"]] == [

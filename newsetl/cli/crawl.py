@@ -133,10 +133,12 @@ def crawl_command(
 ) -> None:
     """Crawl one spider into the landing zone (raw_document + a JSONL batch file).
 
-    Shows progress, then the crawl's counts and problems, then one machine-readable last
-    line on stdout: `run_id=<pipeline_run id> status=<status> batch=<JSONL batch file>`.
-    Exit code 0 on success, 1 when the crawl did not succeed (did not start, did not finish,
-    or no page answered), 2 for an unknown spider or a malformed -a/-s value.
+    Shows progress, then the crawl's counts and problems from its `pipeline_run`, then one
+    machine-readable last line on stdout:
+    `run_id=<pipeline_run id> status=<success|degraded|failed> batch=<JSONL batch file>`.
+    Exit code 0 on success, 1 when the crawl failed (did not start, did not finish, or no page
+    answered) or ended degraded (too many article pages without title or body: the site's
+    layout drifted), 2 for an unknown spider or a malformed -a/-s value.
     """
     from spiders.runner import check_arguments, run_crawls
 

@@ -5,6 +5,12 @@
 summary (the spider follows the link and extracts the page). feedparser reads the encoding
 from the HTTP header and the XML declaration (GB2312, GBK, Big5 included); the HTML of the
 items is kept unsanitised, as the ETL cleans it.
+
+Full-text feeds of an e-paper prefix each title with its page (``[01版：要闻] 标题``: the
+label goes to ``page``) and carry the page's own article block as the description: an item
+whose link a publisher knows is read by that publisher's parser too, and what the page says
+(date, kicker, subtitle, author, body) wins over the feed's fields, whose ``pubDate`` is often
+the time the feed was made.
 """
 
 from __future__ import annotations
@@ -17,12 +23,18 @@ import feedparser
 from parsel import Selector
 
 from schemas.items import ArticleItem
-from spiders.parsers.zaker import images_in
+from spiders.publishers import publisher_for
+from spiders.publishers.people_daily import page_label
+from spiders.publishers.zaker import images_in
 
 # A description is the whole article when it is HTML with paragraphs and at least this many
 # characters of text; shorter or plain-text ones are summaries.
 MIN_FULL_BODY_CHARS = 100
 BLOCK_MARKUP = re.compile(r"<(?:p|div|br)\b", re.I)
+PAGE_PREFIX = re.compile(r"\A\s*[\[【](?P<label>第?\s*\d{1,3}\s*版[^\]】]*)[\]】]\s*")
+# What the page's own block says wins over the feed's values of these fields (the feed's page
+# label names the page, the block only its number).
+PAGE_FIELDS = ("title", "column", "kicker", "subtitle", "author", "origin", "published")
 HTML_START = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b", re.I | re.S)
 
 
@@ -73,14 +85,42 @@ def _thumbnail(entry: Any) -> str | None:
     return None
 
 
+def split_page_prefix(title: str) -> tuple[str, str | None]:
+    """``[01版：要闻] 标题`` → (``标题``, ``第01版：要闻``); other titles come back as they are."""
+    match = PAGE_PREFIX.match(title)
+    if match is None:
+        return title, None
+    return title[match.end() :], page_label(match["label"])
+
+
+def _read_by_publisher(item: ArticleItem) -> None:
+    """Where the item's publisher is known and its body is the page's article block, take
+    what the page says over what the feed says."""
+    publisher = publisher_for(item.url)
+    if publisher is None or not item.body_html:
+        return
+    page = publisher.parser.parse(f"<html><body>{item.body_html}</body></html>", item.url)
+    if not page.body_html:
+        return
+    for name in PAGE_FIELDS:
+        if value := getattr(page, name):
+            setattr(item, name, value)
+    item.page = item.page or page.page
+    item.body_html, item.images = page.body_html, page.images
+    item.head_image = page.head_image or item.head_image
+    item.inferred = page.inferred
+
+
 def entry_item(entry: Any, source: str, categories: list[str]) -> FeedEntry:
     """One feedparser entry as an item; dates stay the raw text the feed gives."""
     body, complete = _entry_body(entry)
     images = images_in(Selector(text=f"<div>{body}</div>")) if body else []
+    title, page = split_page_prefix(" ".join((entry.get("title") or "").split()))
     item = ArticleItem(
         source=source,
         url=entry.get("link") or None,
-        title=" ".join((entry.get("title") or "").split()) or None,
+        title=title or None,
+        page=page,
         author=entry.get("author") or None,
         published=entry.get("published") or entry.get("updated") or None,
         categories=list(categories),
@@ -90,6 +130,7 @@ def entry_item(entry: Any, source: str, categories: list[str]) -> FeedEntry:
         body_html=body,
         images=images,
     )
+    _read_by_publisher(item)
     return FeedEntry(item=item, complete=complete and bool(body))
 
 

@@ -16,10 +16,10 @@ from typing import Any
 
 import yaml
 
-from schemas.identity import zaker_url_from_images
 from schemas.items import ArticleItem
 from spiders.encoding import decode
 from spiders.parsers.base import LayoutParser, attribute
+from spiders.publishers import canonical_url, url_from_images
 
 
 class FileRejected(ValueError):
@@ -75,11 +75,11 @@ class HexoPost(LayoutParser):
 
     def article_url(self) -> tuple[str | None, bool]:
         """The post's URL and whether it was inferred: given, else from the front matter,
-        else rebuilt from the ZAKER article id in the image names."""
+        else rebuilt from the image names by a publisher's rule (ZAKER's article ids)."""
         if read := self.url or self._field("url", "link", "permalink"):
             return read, False
-        zaker = zaker_url_from_images(self.body, self._field("headimg", "thumbnail"))
-        return zaker, zaker is not None
+        found = url_from_images(self.body, self._field("headimg", "thumbnail"))
+        return found, found is not None
 
     @attribute
     def title(self) -> str | None:
@@ -218,6 +218,7 @@ def parse_article_file(
     parser = layout(text, url, source)
     item = parser.parse()
     item.url, url_inferred = parser.article_url()
+    item.canonical_url = canonical_url(item.url)
     if url or url_inferred:
         item.inferred.append("url")
     if published and not item.published:

@@ -1,5 +1,5 @@
-"""Pick the parser for a page by its URL and run it: a site-specific parser where one knows
-the site (ZAKER articles, the People's Daily e-paper), the generic extractor otherwise."""
+"""Pick the parser for a page by its URL and run it: the parser of the publisher that knows
+the URL (:mod:`spiders.publishers`), the generic extractor otherwise."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from schemas.items import ArticleItem
 from spiders.encoding import detect_encoding, normalise
-from spiders.parsers import generic, people_daily, zaker
+from spiders.parsers import generic
+from spiders.publishers import PUBLISHERS
 
 
 @dataclass(frozen=True)
@@ -21,19 +22,14 @@ class SiteParser:
     parse: Callable[[str, str | None], ArticleItem]
 
 
-PARSERS = (
+PARSERS = tuple(
     SiteParser(
-        "zaker",
-        zaker.ZakerParser.source,
-        lambda url: bool(url and zaker.article_id(url)),
-        lambda text, url: zaker.ZakerParser.parse(text, url),
-    ),
-    SiteParser(
-        "people_daily",
-        people_daily.SOURCE,
-        people_daily.matches,
-        lambda text, url: people_daily.PeopleDaily.parse(text, url),
-    ),
+        p.name,
+        p.source,
+        lambda url, p=p: bool(url and p.matches(url)),
+        lambda text, url, p=p: p.parser.parse(text, url),
+    )
+    for p in PUBLISHERS
 )
 GENERIC = SiteParser(
     "generic", generic.SOURCE, lambda url: True, lambda text, url: generic.parse_generic(text, url)
@@ -41,7 +37,7 @@ GENERIC = SiteParser(
 
 
 def parser_for(url: str | None) -> SiteParser:
-    """The parser of the site ``url`` belongs to; the generic one when none knows it."""
+    """The parser of the publisher ``url`` belongs to; the generic one when none knows it."""
     return next((parser for parser in PARSERS if parser.matches(url)), GENERIC)
 
 

@@ -24,6 +24,7 @@ from schemas.db import make_engine
 from schemas.items import ArticleItem, FetchedPage
 from schemas.models import RawDocument, Source
 from schemas.sources import SourceConfig, get_source
+from spiders.drift import REQUIRED_FIELDS, FieldTally, present
 from spiders.encoding import bom_encoding, declared_encoding, header_encoding
 from spiders.encoding import decode as decode_body
 from spiders.middlewares import Blocked, RedirectLoop
@@ -71,6 +72,7 @@ class NewsSpider(scrapy.Spider):
         self.allowed_domains = [urlsplit(self.base_url).hostname or ""]
         self.refresh = truthy(refresh)
         self.problems: list[dict[str, str]] = []
+        self.fields = FieldTally()
         self._landed: set[str] | None = None
 
     # -- incremental crawling -------------------------------------------------------------
@@ -123,8 +125,9 @@ class NewsSpider(scrapy.Spider):
     # -- requests, pages and problems -----------------------------------------------------
 
     def request(self, url: str, callback: Any, **kwargs: Any) -> scrapy.Request:
-        """A request whose failures are counted by :meth:`errback`."""
-        return scrapy.Request(url, callback=callback, errback=self.errback, **kwargs)
+        """A request whose failures are counted by :meth:`errback` (or ``errback=``)."""
+        kwargs.setdefault("errback", self.errback)
+        return scrapy.Request(url, callback=callback, **kwargs)
 
     def note(self, kind: str, code: str, url: str, detail: str = "") -> None:
         """Count an outcome (``error``, ``blocked``, ``skipped``) in the crawl's stats.
@@ -142,6 +145,21 @@ class NewsSpider(scrapy.Spider):
             self.problems.append({"kind": kind, "url": url, "reason": reason})
         level = logging.INFO if kind == SKIPPED else logging.WARNING
         self.logger.log(level, "%s %s (%s)", kind, url, reason)
+
+    def usable(
+        self, version: str, url: str, item: ArticleItem, fill: ArticleItem | None = None
+    ) -> bool:
+        """Count an article page as parser ``version`` read it, for the drift alarm
+        (:mod:`spiders.drift`); then fill its empty title from ``fill`` (what a list or
+        feed said of it). One still without title or body is counted as a ``parse`` error
+        with its URL and is not to be landed."""
+        self.fields.observe(version, url, item)
+        if fill is not None:
+            item.title = item.title or fill.title
+        lacking = [name for name in REQUIRED_FIELDS if not present(item, name)]
+        if lacking:
+            self.note(ERROR, "parse", url, f"{version} found no {' and '.join(lacking)}")
+        return not lacking
 
     def errback(self, failure: Failure) -> None:
         """Count a request that produced no usable response, with its reason."""

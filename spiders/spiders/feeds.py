@@ -5,6 +5,7 @@ source's base URL or absolute, ``category`` path like ``新媒体/ZAKER/source``
 Ad hoc: ``-a feed=URL[,URL...] [-a category=新闻/示例]``. An item whose body is complete
 lands as is (its HTML as the raw body); a summary item's link is fetched and the page
 extracted by the parser that knows its site (ZAKER, People's Daily), else the generic one.
+Items that are only an e-paper's editor credit (``本版责编：…``) are skipped and counted.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from scrapy.http import Response
 from schemas.items import ArticleItem, FetchedPage
 from spiders.parsers.feeds import FeedError, parse_feed
 from spiders.parsers.match import parser_for
+from spiders.publishers.people_daily import is_editor_credit
 from spiders.spiders.base import ERROR, SKIPPED, NewsSpider, now_iso, truthy
 
 
@@ -84,6 +86,9 @@ class FeedsSpider(NewsSpider):
                 self.note(ERROR, "no_link", response.url, f"item {item.title!r} has no link")
                 continue
             item.url = urljoin(response.url, item.url)
+            if item.title and is_editor_credit(item.title):
+                self.note(SKIPPED, "editor_credit", item.url, item.title)
+                continue
             target = item.url if entry.complete else self.on_site(item.url)
             if not self.should_fetch(target):
                 continue
@@ -104,12 +109,12 @@ class FeedsSpider(NewsSpider):
     def parse_linked(self, response: Response, entry: ArticleItem) -> Iterator[FetchedPage]:
         """The page of a summary item, extracted; the feed fills what the page lacks."""
         text, encoding = self.decode(response)
-        article = parser_for(response.url).parse(text, entry.url)
+        parser = parser_for(response.url)
+        article = parser.parse(text, entry.url)
         article.source = self.source_slug
-        if not article.body_html and not article.body_text:
-            self.note(ERROR, "parse", response.url, "no article body on the linked page")
+        if not self.usable(parser.name, response.url, article, entry):
             return
-        for name in ("title", "author", "published", "head_image", "thumbnail"):
+        for name in ("author", "published", "head_image", "thumbnail"):
             if not getattr(article, name):
                 setattr(article, name, getattr(entry, name))
         article.categories = entry.categories

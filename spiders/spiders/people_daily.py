@@ -4,8 +4,11 @@ e-paper on one day or a range of days, in the layout of each day.
 Arguments: ``-a date=YYYY-MM-DD`` (or several, comma-separated), or ``-a start=YYYY-MM-DD
 -a end=YYYY-MM-DD`` (inclusive; either end alone means that one day); without them, today in
 Asia/Shanghai. ``-a refresh=1``
-fetches articles again that are already landed. A day without an edition (404) is counted
-as an error with its URL; editor credits (``本版责编``) are never requested.
+fetches articles again that are already landed. A day the site no longer keeps (or never
+had: 404 on its first page) is counted as ``skipped (unavailable)`` with its URL, not as an
+error; a 403 (the site refusing a fast crawler) is retried with back-off and counted as
+blocked if it persists. Editor credits (``本版责编``) are never requested, or skipped when
+an article page is one; pages named ``广告`` (advertising) are not crawled for articles.
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ from zoneinfo import ZoneInfo
 
 from scrapy import Request
 from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
 
 from schemas.items import FetchedPage
-from spiders.parsers.people_daily import PeopleDaily
-from spiders.spiders.base import ERROR, SKIPPED, NewsSpider
+from spiders.publishers.people_daily import ADVERTISING, PeopleDaily, is_editor_credit
+from spiders.spiders.base import SKIPPED, NewsSpider
 
 MAX_DAYS = 366
 
@@ -78,7 +83,17 @@ class PeopleDailySpider(NewsSpider):
     async def start(self) -> AsyncIterator[Request]:
         for day in self.days:
             url = PeopleDaily.layout_of(None, day).first_page_url(self.base_url, day)
-            yield self.request(url, self.parse_page, cb_kwargs={"day": day})
+            yield self.request(
+                url, self.parse_page, cb_kwargs={"day": day}, errback=self.edition_missing
+            )
+
+    def edition_missing(self, failure: Failure) -> None:
+        """The first page of a day failed: a 404 means the site does not keep that day."""
+        error = failure.value
+        if isinstance(error, HttpError) and error.response.status == 404:
+            self.note(SKIPPED, "unavailable", error.response.url, "no edition kept for this day")
+        else:
+            self.errback(failure)
 
     def parse_page(self, response: Response, day: date) -> Iterator[Request]:
         """A page (版): request the day's other pages and this page's new articles."""
@@ -88,6 +103,9 @@ class PeopleDailySpider(NewsSpider):
         for link in links:
             yield self.request(link.url, self.parse_page, cb_kwargs={"day": day})
         label = next((link.label for link in links if link.url == response.url), page.page())
+        if label and label.endswith(ADVERTISING):
+            self.note(SKIPPED, "advertising", response.url, label)
+            return
         articles = page.articles()
         if not articles:
             self.note(SKIPPED, "no_articles", response.url, "no article links on the page")
@@ -100,9 +118,12 @@ class PeopleDailySpider(NewsSpider):
     ) -> Iterator[FetchedPage]:
         """An article page: one item, the page label taken from the page list."""
         text, encoding = self.decode(response)
-        item = PeopleDaily.parse(text, self.canonical(response.url), day)
-        if not item.title or not item.body_html:
-            self.note(ERROR, "parse", response.url, "no title or no article body")
+        layout = PeopleDaily.layout_of(None, day)
+        item = layout(text, self.canonical(response.url), PeopleDaily.source).parse()
+        if item.title and is_editor_credit(item.title):
+            self.note(SKIPPED, "editor_credit", response.url, item.title)
+            return
+        if not self.usable(PeopleDaily.version(layout), response.url, item):
             return
         item.page = label or item.page
         yield self.fetched_page(response, item, encoding)

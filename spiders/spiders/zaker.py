@@ -16,16 +16,16 @@ from urllib.parse import urljoin
 
 from scrapy.http import Response
 
-from schemas.items import FetchedPage
-from spiders.parsers.zaker import (
+from schemas.items import ArticleItem, FetchedPage
+from spiders.publishers.zaker import (
     ListEntry,
     ListPageError,
     ZakerParser,
     article_id,
+    canonical_url,
     is_deleted,
-    list_entries,
     list_name,
-    next_page,
+    read_list,
 )
 from spiders.spiders.base import ERROR, SKIPPED, NewsSpider
 
@@ -52,8 +52,11 @@ class ZakerSpider(NewsSpider):
             yield self.request(f"{self.base_url}/", self.parse_home)
 
     def link(self, response: Response, href: str) -> str:
-        """An absolute link on the crawled site; older article links lose their ``/``."""
-        url = self.on_site(urljoin(response.url, href.strip()))
+        """An absolute link on the crawled site; an article link on any of ZAKER's mirrors
+        (``app.myzaker.com/news/article.php?pk=…``, older ``/article/<id>/``) becomes the
+        article's one URL."""
+        url = urljoin(response.url, href.strip())
+        url = self.on_site(canonical_url(url) or url)
         return url.rstrip("/") if article_id(url) else url
 
     def parse_home(self, response: Response) -> Iterator[Any]:
@@ -64,14 +67,16 @@ class ZakerSpider(NewsSpider):
                 yield self.request(url, self.parse_list)
 
     def parse_list(self, response: Response, page: int = 1) -> Iterator[Any]:
-        """A list page (either format): request every article not landed yet, then the next
-        page while this one still had such articles (older pages hold older articles)."""
+        """A list page (any format, JSON next pages too): request every article not landed
+        yet, then the next page while this one still had such articles (older pages hold
+        older articles)."""
         text, _ = self.decode(response)
         try:
-            entries = list_entries(text)
+            listed = read_list(text)
         except ListPageError as error:
             self.note(ERROR, "list_page", response.url, str(error))
             return
+        entries = listed.entries
         if not entries:
             self.note(ERROR, "empty_list", response.url, "no articles found on the list page")
         category = list_name(text)
@@ -85,7 +90,7 @@ class ZakerSpider(NewsSpider):
                 yield self.request(
                     url, self.parse_article, cb_kwargs={"entry": entry, "category": category}
                 )
-        following = next_page(text)
+        following = listed.next_url
         if following and new and page < self.max_pages:
             yield self.request(
                 self.link(response, following), self.parse_list, cb_kwargs={"page": page + 1}
@@ -100,9 +105,8 @@ class ZakerSpider(NewsSpider):
             self.note(SKIPPED, "deleted", response.url, "原文已被删除")
             return
         item = ZakerParser.parse(text, self.canonical(response.url))
-        item.title = item.title or entry.title
-        if not item.title or not item.body_html:
-            self.note(ERROR, "parse", response.url, "no title or no article body")
+        version = ZakerParser.version(ZakerParser.layout_for())
+        if not self.usable(version, response.url, item, ArticleItem("zaker", title=entry.title)):
             return
         item.author = item.author or entry.author
         item.published = item.published or entry.date

@@ -89,19 +89,19 @@ def expectations(s: Seeded) -> dict[str, list[tuple[dict[str, str], list[tuple[A
         "run_health": [
             ({}, [
                 (files, "import", "files", "success", "2021-08-06T09:00:00Z",
-                 "2021-08-06T09:30:00Z", 2, None, None, None, 2, None, None, 0),
+                 "2021-08-06T09:30:00Z", 2, None, None, None, 2, None, None, 0, None),
                 (etl, "etl", None, "success", "2021-08-06T09:00:00Z", "2021-08-06T09:30:00Z",
-                 9, 8, 2, 2, 5, None, None, 2),
+                 9, 8, 2, 2, 5, None, None, 2, None),
                 (crawl, "crawl", "zaker", "success", "2021-08-06T09:00:00Z",
-                 "2021-08-06T09:30:00Z", 10, None, None, None, 7, 1, 1, 1),
+                 "2021-08-06T09:30:00Z", 10, None, None, None, 7, 1, 1, 1, None),
             ]),
             ({"kind": "crawl", "limit": "5"}, [
                 (crawl, "crawl", "zaker", "success", "2021-08-06T09:00:00Z",
-                 "2021-08-06T09:30:00Z", 10, None, None, None, 7, 1, 1, 1),
+                 "2021-08-06T09:30:00Z", 10, None, None, None, 7, 1, 1, 1, None),
             ]),
             ({"limit": "1"}, [
                 (files, "import", "files", "success", "2021-08-06T09:00:00Z",
-                 "2021-08-06T09:30:00Z", 2, None, None, None, 2, None, None, 0),
+                 "2021-08-06T09:30:00Z", 2, None, None, None, 2, None, None, 0, None),
             ]),
         ],
         "rejection_reasons": [

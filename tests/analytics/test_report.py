@@ -21,7 +21,7 @@ from newsetl.cli.app import app
 from newsetl.report import CSP, PALETTE, Chart, render_chart, time_axis
 from schemas.db import make_engine, session_scope
 from schemas.migrate import upgrade
-from schemas.models import Article
+from schemas.models import Article, PipelineRun
 
 runner = CliRunner()
 needs_chromium = pytest.mark.skipif(
@@ -310,3 +310,20 @@ def test_the_command_summary_names_the_charts(
     assert rows["每日文章 · Articles per day and source"] == "4"
     assert rows["最新文章 · Latest articles"] == "7"
     assert "chart-" not in result.output and "┃ chart" in result.output
+
+
+def test_report_lists_crawls_that_ended_degraded(
+    seeded: Seeded, use_warehouse: str, tmp_path: Path
+) -> None:
+    assert '<table id="degraded-runs">' not in write(tmp_path / "before")
+    engine = make_engine(use_warehouse)
+    reason = "layout drift: people-daily/FromDecember2024 gave no title on 2 of 2 article pages"
+    with session_scope(engine) as session:
+        session.add(
+            PipelineRun(kind="crawl", name="people_daily", status="degraded", message=reason)
+        )
+    engine.dispose()
+    html = write(tmp_path)
+    table = html.split('<table id="degraded-runs">')[1].split("</table>")[0]
+    assert table.count("<tr>") == 2  # the heading and the one degraded run
+    assert "people_daily" in table and reason in table

@@ -172,13 +172,13 @@ def test_run_health_reads_the_counts_json(engine: Engine, seeded: Seeded) -> Non
     assert got == [
         {"run_id": crawl, "kind": "crawl", "name": "zaker", **times,
          "fetched": 10, "cleaned": None, "rejected": None, "duplicates": None, "loaded": 7,
-         "blocked": 1, "errors": 1, "rejected_records": 1},
+         "blocked": 1, "errors": 1, "rejected_records": 1, "message": None},
         {"run_id": etl, "kind": "etl", "name": None, **times,
          "fetched": 9, "cleaned": 8, "rejected": 2, "duplicates": 2, "loaded": 5,
-         "blocked": None, "errors": None, "rejected_records": 2},
+         "blocked": None, "errors": None, "rejected_records": 2, "message": None},
         {"run_id": files, "kind": "import", "name": "files", **times,
          "fetched": 2, "cleaned": None, "rejected": None, "duplicates": None, "loaded": 2,
-         "blocked": None, "errors": None, "rejected_records": 0},
+         "blocked": None, "errors": None, "rejected_records": 0, "message": None},
     ]  # fmt: skip
 
 

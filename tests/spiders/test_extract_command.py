@@ -68,8 +68,10 @@ def test_url_option_picks_the_people_daily_parser_for_a_saved_page() -> None:
             "caption": "江豚在长江湖北宜昌段水域嬉戏。",
         }
     ]
-    assert fields["body_text"].startswith("本报武汉11月30日电　记者从农业农村部获悉")
-    assert fields["body_text"].count("\n") == 2
+    caption, first, *_ = fields["body_text"].split("\n")
+    assert caption == "江豚在长江湖北宜昌段水域嬉戏。"  # the figure, then the paragraphs
+    assert first.startswith("本报武汉11月30日电　记者从农业农村部获悉")
+    assert fields["body_text"].count("\n") == 3
 
 
 def test_live_url_decoded_by_its_header(site_server: SiteServer) -> None:
@@ -111,3 +113,25 @@ def test_the_url_decides_between_the_zaker_parser_and_the_generic_one() -> None:
     assert zaker["author"] == "新京报"
     assert zaker["body_text"].startswith("入夏以来，多地城市夜间消费明显回暖")
     assert zaker["title"] == generic["title"] == "城市夜间经济持续升温 多地推出消费新场景"
+
+
+def test_saved_current_layout_people_daily_article_prints_title_kicker_subtitle(
+    tmp_path: Path,
+) -> None:
+    """A page of the 2026 layout saved by a browser: every heading holds its text in a <p>."""
+    saved = tmp_path / "content_40000011.html"
+    saved.write_bytes(
+        (SITES / "people_daily" / "pc" / "content" / "202605" / "01" / saved.name).read_bytes()
+    )
+    url = "https://paper.people.com.cn/rmrb/pc/content/202605/01/content_40000011.html"
+    result = runner.invoke(app, ["extract", str(saved), "--url", url], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    rows = {
+        cells[0]: cells[1]
+        for line in result.stdout.splitlines()
+        if len(cells := [c.strip() for c in line.strip("│ ").split("│")]) == 2
+    }
+    assert rows["parser"] == "people_daily"
+    assert rows["title"] == "让绿色成为高质量发展的底色"
+    assert rows["kicker"] == "绿水青山就是金山银山"
+    assert rows["subtitle"] == "全国生态环境质量持续改善"

@@ -4,6 +4,7 @@ bodies), ad hoc GBK/Big5 feeds with summary items followed, and bad feeds."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from crawl_helpers import Crawl, landed, pipeline_run, run_crawl
@@ -155,3 +156,35 @@ def test_second_crawl_of_the_list_skips_landed_items(
     counts = pipeline_run(module_warehouse, again.run_id).counts
     assert counts["skipped (already landed)"] == 5
     assert counts["items"] == 0
+
+
+def test_full_text_feed_of_the_e_paper(
+    module_server: SiteServer, module_warehouse: str, tmp_path: Path
+) -> None:
+    """Titles prefixed with the page, the page's block as description, pubDate the time the
+    feed was made, an editor credit among the items, an item with no body."""
+    crawl = run_crawl(
+        "feeds",
+        database_url=module_warehouse,
+        base_urls={"zaker-feeds": module_server.site_url("feeds")},
+        landing_dir=tmp_path,
+        args={
+            "feed": module_server.site_url("feeds") + "/epaper/rmrb.xml",
+            "category": "报纸/人民日报",
+        },
+    )
+    assert crawl.returncode == 0, crawl.stderr[-3000:]
+    docs = [d for d in landed(module_warehouse, "zaker-feeds").values() if "content_4000" in d.url]
+    [article] = [ArticleItem.from_dict(d.item) for d in docs]
+    assert (article.title, article.page) == ("让绿色成为高质量发展的底色", "第01版：要闻")
+    assert (article.kicker, article.subtitle, article.author) == (
+        "绿水青山就是金山银山", "全国生态环境质量持续改善", "王晔、李红"
+    )  # fmt: skip
+    assert article.published == "2026年05月01日"  # the page's date, not the feed's pubDate
+    assert article.categories == ["报纸", "人民日报"]
+    assert article.canonical_url == article.url
+    counts = pipeline_run(module_warehouse, crawl.run_id).counts
+    reasons = {p["url"].rsplit("/", 1)[1]: (p["kind"], p["reason"]) for p in counts["problems"]}
+    assert reasons["content_40000019.html"] == ("skipped", "editor_credit: 本版责编：刘 念 韩春瑶")
+    assert reasons["content_40000031.html"] == ("error", "http_404")  # no body: its link fetched
+    assert counts["landed (new)"] == 1

@@ -57,8 +57,9 @@ def items(range_crawl: Crawl, module_warehouse: str) -> dict[str, ArticleItem]:
 
 
 def body(item: ArticleItem) -> str:
+    """The body's paragraphs (its figures left out)."""
     assert item.body_html is not None
-    return item.body_html
+    return "\n".join(line for line in item.body_html.split("\n") if line.startswith("<p>"))
 
 
 def test_range_crawl_lands_every_article_of_every_page_of_each_day(
@@ -173,12 +174,23 @@ def test_single_date_gbk_header_edition_then_recrawl_lands_nothing_new(
     assert counts["landed (new)"] == 0
     assert counts["skipped (already landed)"] == 10
     assert set(landed(module_warehouse, SLUG)) == before
-    # days between the editions answer 404: counted with their URL, the crawl goes on
-    assert counts["errors"] == 2
-    problems = {p["url"].rsplit("/people_daily/", 1)[1]: p["reason"] for p in counts["problems"]}
+    # days the site does not keep answer 404: recorded as unavailable with their URL, not as
+    # errors, and the crawl goes on
+    assert counts["errors"] == 0
+    assert counts["detail"]["newsetl/skipped/unavailable"] == 2
+    problems = {
+        p["url"].rsplit("/people_daily/", 1)[1]: (p["kind"], p["reason"])
+        for p in counts["problems"]
+    }
     assert problems == {
-        "pc/layout/202412/02/node_01.html": "http_404",
-        "pc/layout/202412/03/node_01.html": "http_404",
+        "pc/layout/202412/02/node_01.html": (
+            "skipped",
+            "unavailable: no edition kept for this day",
+        ),
+        "pc/layout/202412/03/node_01.html": (
+            "skipped",
+            "unavailable: no edition kept for this day",
+        ),
     }
     assert module_server.hits["/people_daily/pc/content/202503/05/content_30170051.html"] == 1
 
@@ -236,3 +248,85 @@ def test_crawl_lands_in_each_warehouse_backend(
     assert [i.url for i in item.images] == [
         REAL + "pc/pic/202412/01/c8a1e3f0b7d24c51a8f6e2d9_1.jpg"
     ]
+
+
+def test_current_layout_as_the_real_site_serves_it(
+    module_server: SiteServer, module_warehouse: str, tmp_path: Path
+) -> None:
+    """2026-05-01: headings holding <p>, the CMS's enpproperty, captions in
+    data-original-title, a reporters' bracket, a wire dateline at the end, an editor credit
+    whose list entry only a script names, and a page of advertising."""
+    done = crawl(module_server, module_warehouse, tmp_path, date="2026-05-01")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert done.status == "success"
+    by_id = {
+        doc.url.rsplit("_", 1)[1]: ArticleItem.from_dict(doc.item)
+        for doc in landed(module_warehouse, SLUG).values()
+        if "/202605/" in doc.url
+    }
+    assert set(by_id) == {"40000011.html", "40000012.html", "40000013.html"}
+    first = by_id["40000011.html"]
+    assert (first.kicker, first.title, first.subtitle) == (
+        "绿水青山就是金山银山",
+        "让绿色成为高质量发展的底色",
+        "全国生态环境质量持续改善",
+    )
+    assert (first.author, first.page, first.published) == (
+        "王晔、李红",
+        "第01版：要闻",
+        "2026年05月01日",
+    )
+    [image] = first.images
+    assert image.caption == "浙江安吉余村的竹林。 本报记者 王晔摄"
+    assert "<figcaption>浙江安吉余村的竹林。 本报记者 王晔摄</figcaption>" in (
+        first.body_html or ""
+    )
+    assert "<p>绿色转型</p>" in body(first)  # the ■ marker is not text
+    assert "■" not in (first.body_html or "")
+    second = by_id["40000012.html"]
+    assert (second.title, second.column, second.kicker, second.subtitle) == (
+        "劳动者的节日", "新时代画卷", None, None
+    )  # fmt: skip
+    assert second.author == "赵明、孙丽"  # （记者赵  明、孙  丽） in the first paragraph
+    wire = by_id["40000013.html"]
+    assert (wire.origin, wire.kicker) == ("新华社", "共享发展机遇")  # kicker from enpproperty
+    counts = pipeline_run(module_warehouse, done.run_id).counts
+    reasons = {p["url"].rsplit("/", 1)[1]: p["reason"] for p in counts["problems"]}
+    assert reasons["content_40000019.html"] == "editor_credit: 本版责编：刘 念 韩春瑶"
+    assert reasons["node_02.html"] == "advertising: 第02版：广告"
+    assert "/people_daily/pc/content/202605/01/content_40000021.html" not in module_server.hits
+    assert counts["fields"] == {
+        "people-daily/FromDecember2024": {"pages": 3, "title": 3, "body": 3}
+    }
+
+
+def test_a_refusing_site_is_backed_off_retried_and_recorded_as_blocked(
+    module_server: SiteServer, module_warehouse: str, tmp_path: Path
+) -> None:
+    done = crawl(module_server, module_warehouse, tmp_path, date="2026-05-02")
+    counts = pipeline_run(module_warehouse, done.run_id).counts
+    assert (
+        module_server.hits["/people_daily/pc/layout/202605/02/node_01.html"] == 3
+    )  # 1 + 2 retries
+    assert counts["blocked"] == 1 and counts["retries"] == 2
+    [problem] = counts["problems"]
+    assert (problem["kind"], problem["reason"]) == ("blocked", "403: still refused after retries")
+
+
+def test_a_redesigned_site_ends_the_run_degraded(
+    module_server: SiteServer, module_warehouse: str, tmp_path: Path
+) -> None:
+    """2026-06-01: the article pages changed layout; no parser version finds title or body."""
+    done = crawl(module_server, module_warehouse, tmp_path, date="2026-06-01")
+    assert done.returncode == 1
+    assert done.status == "degraded"
+    assert "layout drift: people-daily/FromDecember2024 gave no title on 2 of 2" in " ".join(
+        done.stderr.split()
+    )
+    run = pipeline_run(module_warehouse, done.run_id)
+    assert run.status == "degraded"
+    assert run.message is not None and run.message.startswith("layout drift:")
+    drift = {(a["field"], a["missing"], a["pages"]) for a in run.counts["drift"]}
+    assert drift == {("title", 2, 2), ("body", 2, 2)}
+    samples = run.counts["drift"][0]["samples"]
+    assert sorted(url.rsplit("_", 1)[1] for url in samples) == ["40100011.html", "40100012.html"]

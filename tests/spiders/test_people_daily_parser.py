@@ -9,7 +9,7 @@ import pytest
 
 from schemas.items import ArticleItem
 from spiders.encoding import decode
-from spiders.parsers.people_daily import (
+from spiders.publishers.people_daily import (
     FromDecember2024,
     PeopleDaily,
     UntilNovember2024,
@@ -35,7 +35,8 @@ def parse(path: str, content_type: str | None = None) -> ArticleItem:
 
 def body_paragraphs(item: ArticleItem) -> list[str]:
     assert item.body_html is not None
-    return [p.removeprefix("<p>").removesuffix("</p>") for p in item.body_html.split("\n")]
+    lines = item.body_html.split("\n")
+    return [p.removeprefix("<p>").removesuffix("</p>") for p in lines if p.startswith("<p>")]
 
 
 def test_layout_is_picked_by_the_date_of_the_edition() -> None:

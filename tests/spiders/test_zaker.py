@@ -92,7 +92,8 @@ def test_article_from_an_older_content_block_list(items: dict[str, ArticleItem])
 
 
 def test_every_listed_article_lands_once(items: dict[str, ArticleItem], zaker_crawl: Crawl) -> None:
-    good = {f"{n:02d}" for n in range(1, 14)}  # 13 is on the second page of channel/2
+    # 13 is on the second page of channel/2, 15 on channel/4's JSON next page
+    good = {f"{n:02d}" for n in range(1, 16)}
     assert good <= set(items)
     # the truncated page and the one with a wrong charset land too (with what they hold)
     assert set(items) == good | {"e1", "e3"}
@@ -127,7 +128,7 @@ def test_bad_input_is_counted_with_url_and_reason(
 ) -> None:
     run = pipeline_run(module_warehouse, zaker_crawl.run_id)
     reasons = {p["url"].rsplit("/", 1)[1]: p["reason"] for p in run.counts["problems"]}
-    assert reasons[f"{ID}e2"].startswith("parse: no title or no article body")
+    assert reasons[f"{ID}e2"] == "parse: zaker/ArticlePage found no body"
     assert reasons[f"{ID}e3"] == "charset: declared utf-8, decoded as gb18030"
     assert reasons[f"{ID}e4"] == "http_404"
     assert reasons[f"{ID}e5"] == "http_500"
@@ -135,11 +136,38 @@ def test_bad_input_is_counted_with_url_and_reason(
     loop = reasons.get(f"{ID}e7") or reasons.get(f"{ID}e8") or ""
     assert loop.startswith("redirect_loop")
     assert reasons["3"].startswith("list_page: window.WinPageData is not valid JSON")
-    assert run.counts["errors"] == 7
+    empty = next(p for p in run.counts["problems"] if "/news/block_next.php" in p["url"])
+    assert empty["reason"] == "list_page: empty list page"
+    assert run.counts["errors"] == 8
     # the page with the wrong declaration is read right, the truncated one as far as it goes
     assert items["e3"].title == "高温天气持续 电网迎峰度夏保供应"
     assert items["e3"].body_html.endswith("电力供应仍面临考验。</p></div>")
     assert items["e1"].body_html.endswith("城市排水系统建设</p></div>")
+
+
+def test_next_url_objects_json_next_pages_and_app_links(
+    items: dict[str, ArticleItem], zaker_crawl: Crawl, module_warehouse: str
+) -> None:
+    """channel/4: ``next_url`` is ``{"value": …}`` at the top level of the page data; the next
+    page is a JSON endpoint linking its article through app.myzaker.com."""
+    app_linked = items["15"]
+    assert app_linked.url == f"https://www.myzaker.com/article/{ID}15"
+    assert app_linked.canonical_url == app_linked.url
+    assert app_linked.title == "全民健身设施覆盖城乡社区"
+    assert app_linked.categories == ["新媒体", "ZAKER"]  # a JSON page names no channel
+    assert items["14"].url == f"https://www.myzaker.com/article/{ID}14"  # older link with /
+
+
+def test_captions_become_figures_and_dividers_are_dropped(items: dict[str, ArticleItem]) -> None:
+    item = items["14"]
+    assert [(i.url.rsplit("/", 1)[1], i.caption) for i in item.images] == [
+        (f"{ID}14_0_1024.jpg", "选手们从起点出发。"),
+        (f"{ID}14_1_1024.jpg", "志愿者为跑者递上饮用水。"),  # bare text in .zk_decsimg
+    ]
+    assert item.body_html is not None
+    assert item.body_html.count("<figure>") == 2
+    assert "<figcaption>选手们从起点出发。</figcaption></figure>" in item.body_html
+    assert "divider_line" not in item.body_html and "zk_decsimg" not in item.body_html
 
 
 def test_robots_txt_and_user_agent_are_obeyed(

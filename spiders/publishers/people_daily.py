@@ -9,6 +9,13 @@ day's edition (its pages, the articles on each page).
 Both article layouts share the fields (``h3`` kicker, ``h1`` title, ``h2`` subtitle, ``.sec``
 byline with ``span.date``, ``#ozoom`` body); they differ in where pages and articles are
 listed and in the URL scheme, so each field is a small ``@attribute`` over shared helpers.
+
+Article pages are read as a browser reads them (the current layout writes
+``<h1><p> 标题 </p></h1>``), with the CMS's ``<!--enpproperty …-->`` fields (title,
+introtitle = kicker, subtitle, author, date) as fallback. Captions are in the images'
+``data-original-title``; bylines in ``.sec``, the CMS's author, or ``（记者…）`` at the start
+of the first paragraph; ``■``-style section markers are not text. Pages named ``广告``
+carry ads; entries and pages that are only ``本版责编：…`` credits are no articles.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from urllib.parse import urljoin
 from parsel import Selector
 
 from schemas.items import ArticleItem, ImageRef
-from spiders.parsers.base import LayoutParser, PublisherParser, attribute
+from spiders.parsers.base import LayoutParser, Publisher, PublisherParser, attribute
 from spiders.parsers.generic import clean_text, parse_byline
 
 SOURCE = "people-daily"
@@ -40,8 +47,32 @@ URL_DATE = re.compile(
     r"|renmrb_(?P<y2>\d{4})(?P<m2>\d{2})(?P<d2>\d{2})_"
 )
 KICKER_DASHES = "—－-― "
-# A wire story names its agency in the byline (新华社记者) or the dateline (新华社北京…电).
-AGENCY = re.compile(r"\A(?P<agency>新华社|中新社|中国新闻社)(?:\S{0,12}电|\s*记者|\s)")
+# A wire story names its agency in the byline (新华社记者) or the dateline (新华社北京…电),
+# at the start of the body or at its end (（据新华社北京4月30日电）).
+AGENCIES = r"(?P<agency>新华社|中新社|中国新闻社)"
+AGENCY = re.compile(r"\A" + AGENCIES + r"(?:\S{0,12}电|\s*记者|\s)")
+AGENCY_AT_END = re.compile(r"[（(]\s*(?:据|来源[：:])?\s*" + AGENCIES + r"\S{0,12}电?\s*[）)]\s*\Z")
+# Reporters named in brackets at the start of the first paragraph: （记者王某、李某）.
+BRACKET_BYLINE = re.compile(r"[（(](?P<byline>[^（）()]{0,12}?记者[^（）()]{1,40})[）)]")
+MAX_LEAD = 60
+# "X摄影报道" / "X摄": a photographer's credit after the name.
+PHOTO_REPORT = re.compile(r"(?:摄影报道|摄影|报道)(?=[\s\u3000]|\Z)")
+WIDE_SPACE = re.compile(r"[\s\u3000]+")
+INSTITUTION = re.compile(
+    r"[\u4e00-\u9fff]{2,24}(?:部|委员会|办公室|办公厅|评论员|中心|研究院|小组|课题组)"
+)
+# Section markers that head paragraphs but are not text.
+MARKERS = "■□▲△●◆◇★☆▌"
+# The CMS's fields in <!--enpproperty <date>…</date><author>…</author>…/enpproperty-->.
+ENP_PROPERTY = re.compile(r"<!--\s*enpproperty(?P<fields>.*?)/?\s*enpproperty\s*-->", re.S)
+ENP_FIELD = re.compile(r"<(?P<name>[a-z]+)>(?P<value>.*?)</(?P=name)>", re.S)
+TAGS = re.compile(r"<[^>]+>")
+CMS_DATE = re.compile(r"(?P<day>\d{4}-\d{2}-\d{2})")
+# Where a page names itself (第01版：要闻): old layout, current layout's page, older copies.
+PAGE_NAME = (".ban_t", ".paper-box", ".ban")
+# Pictures printed outside the body: the old layout's tables, the current ``.attachment``.
+PICTURES = ".article > table img, .article .attachment img"
+ADVERTISING = "广告"
 
 
 @dataclass(frozen=True)
@@ -88,8 +119,13 @@ def date_from_url(url: str | None) -> date | None:
 
 
 class PeopleDailyArticle(LayoutParser):
-    """Fields both layouts share; the subclasses add the edition's navigation."""
+    """Fields both layouts share; the subclasses add the edition's navigation.
 
+    Read as a browser reads the page: headings hold their text in a ``<p>``
+    (``<h1><p>标题</p></h1>``), which lxml's parser would move out of the heading.
+    """
+
+    BROWSER_TREE = True
     # Where a day's edition starts, relative to the base URL (formatted with the date).
     FIRST_PAGE: ClassVar[str]
     PAGE_LINKS: ClassVar[tuple[str, ...]]
@@ -131,12 +167,26 @@ class PeopleDailyArticle(LayoutParser):
 
     # -- shared helpers -----------------------------------------------------------------
 
-    def _heading(self, tag: str) -> str | None:
-        return clean_text(" ".join(self.selector.css(f".article > {tag} ::text").getall()))
+    @cached_property
+    def _property(self) -> dict[str, str]:
+        """The CMS's own fields in the ``<!--enpproperty …-->`` comment, as text."""
+        match = ENP_PROPERTY.search(self.text)
+        if match is None:
+            return {}
+        return {
+            m["name"]: text
+            for m in ENP_FIELD.finditer(match["fields"])
+            if (text := clean_text(html.unescape(TAGS.sub(" ", m["value"])))) is not None
+        }
+
+    def _heading(self, tag: str, fallback: str) -> str | None:
+        """A heading as the page shows it, else the CMS's field of the same meaning."""
+        shown = clean_text(" ".join(self.selector.css(f".article > {tag} ::text").getall()))
+        return shown or self._property.get(fallback)
 
     @cached_property
     def _headline(self) -> tuple[str, str | None]:
-        return split_column(self._heading("h1") or "")
+        return split_column(self._heading("h1", "title") or "")
 
     @cached_property
     def _printed(self) -> re.Match[str] | None:
@@ -145,9 +195,35 @@ class PeopleDailyArticle(LayoutParser):
         return PRINTED.search(text or "")
 
     @cached_property
+    def _blocks(self) -> list[tuple[str, str | ImageRef]]:
+        """The body in reading order: ``("p", text)`` and ``("img", image)`` blocks;
+        pictures printed above the body (old layout's tables, ``.attachment``) first."""
+        blocks: list[tuple[str, str | ImageRef]] = [
+            ("img", ref) for img in self.selector.css(PICTURES) if (ref := self._image(img))
+        ]
+        ozoom = self.selector.css("#ozoom")
+        nodes = ozoom.css("founder-content p") or ozoom.css("p")
+        for node in nodes:
+            blocks += [("img", ref) for img in node.css("img") if (ref := self._image(img))]
+            if text := clean_text(_node_text(node).lstrip(MARKERS + " \u3000")):
+                blocks.append(("p", text))
+        return blocks
+
+    @cached_property
     def _paragraphs(self) -> list[str]:
-        nodes = self.selector.css("#ozoom founder-content p") or self.selector.css("#ozoom p")
-        return [text for node in nodes if (text := clean_text(_node_text(node)))]
+        return [text for kind, text in self._blocks if kind == "p" and isinstance(text, str)]
+
+    def _image(self, img: Selector) -> ImageRef | None:
+        src = (img.attrib.get("src") or "").strip()
+        if not src:
+            return None
+        titled = html.unescape(TAGS.sub(" ", img.attrib.get("data-original-title") or ""))
+        caption = titled.strip() or " ".join(img.xpath("ancestor::table[1]//p//text()").getall())
+        return ImageRef(
+            url=urljoin(self.url or "", src),
+            width=_int(img.attrib.get("width")),
+            caption=clean_text(caption),
+        )
 
     # -- fields ---------------------------------------------------------------------------
 
@@ -161,16 +237,29 @@ class PeopleDailyArticle(LayoutParser):
 
     @attribute
     def kicker(self) -> str | None:
-        kicker = self._heading("h3")
+        kicker = self._heading("h3", "introtitle")
         return (kicker or "").rstrip(KICKER_DASHES) or None
 
     @attribute
     def subtitle(self) -> str | None:
-        return self._heading("h2")
+        return self._heading("h2", "subtitle")
 
     @attribute
     def author(self) -> str | None:
-        return parse_byline(self._byline)
+        """The byline of ``.sec``, else the CMS's author, else the reporters named in
+        brackets at the start of the first paragraph (``（记者王某、李某）``)."""
+        bracketed = (
+            BRACKET_BYLINE.search(self._paragraphs[0][:MAX_LEAD]) if self._paragraphs else None
+        )
+        for byline in (
+            self._byline,
+            self._property.get("author"),
+            bracketed["byline"] if bracketed else None,
+        ):
+            byline = PHOTO_REPORT.sub("", byline or "")
+            if name := parse_byline(byline) or _institution(byline):
+                return name
+        return None
 
     @cached_property
     def _byline(self) -> str:
@@ -180,41 +269,51 @@ class PeopleDailyArticle(LayoutParser):
 
     @attribute
     def origin(self) -> str | None:
-        for text in (self._byline, *self._paragraphs[:1]):
-            if match := AGENCY.match(text):
+        """The agency of a wire story: in the byline, or a dateline at the start or the end
+        of the body (``新华社北京4月30日电``, ``（据新华社电）``)."""
+        ends = self._paragraphs[:1] + self._paragraphs[-1:]
+        for text in (self._byline, *ends):
+            if match := AGENCY.match(text) or AGENCY_AT_END.search(text):
                 return match["agency"]
         return None
 
     @attribute
     def page(self) -> str | None:
-        label = page_label(" ".join(self.selector.css(".ban ::text").getall()))
+        label = next(
+            (
+                found
+                for query in PAGE_NAME
+                if (found := page_label(" ".join(self.selector.css(f"{query} ::text").getall())))
+            ),
+            None,
+        )
         if label is None and self._printed:
             label = page_label(f"第{self._printed['no']}版")
         return label
 
-    @attribute
-    def published(self) -> str | None:
+    @cached_property
+    def _read_date(self) -> str | None:
+        """The date the page prints, else the CMS's."""
         if self._printed:
             return self._printed["date"]
+        stamp = CMS_DATE.match(self._property.get("date", ""))
+        return stamp["day"] if stamp else None
+
+    @attribute
+    def published(self) -> str | None:
         day = date_from_url(self.url)
-        return day.isoformat() if day else None
+        return self._read_date or (day.isoformat() if day else None)
 
     @attribute
     def inferred(self) -> list[str]:
-        return ["published"] if self._printed is None and date_from_url(self.url) else []
+        return ["published"] if self._read_date is None and date_from_url(self.url) else []
 
     @attribute
     def images(self) -> list[ImageRef]:
         refs: list[ImageRef] = []
-        for img in self.selector.css(".article img, #ozoom img"):
-            src = (img.attrib.get("src") or "").strip()
-            if not src:
-                continue
-            url = urljoin(self.url or "", src)
-            if any(ref.url == url for ref in refs):
-                continue
-            caption = clean_text(" ".join(img.xpath("ancestor::table[1]//p//text()").getall()))
-            refs.append(ImageRef(url=url, width=_int(img.attrib.get("width")), caption=caption))
+        for _, ref in self._blocks:
+            if isinstance(ref, ImageRef) and all(ref.url != known.url for known in refs):
+                refs.append(ref)
         return refs
 
     @attribute
@@ -224,7 +323,30 @@ class PeopleDailyArticle(LayoutParser):
 
     @attribute
     def body_html(self) -> str | None:
-        return "\n".join(f"<p>{html.escape(p, quote=False)}</p>" for p in self._paragraphs) or None
+        """Paragraphs as ``<p>``, pictures as ``<figure>`` with their caption."""
+        parts = [
+            f"<p>{html.escape(block, quote=False)}</p>"
+            if isinstance(block, str)
+            else _figure(block)
+            for _, block in self._blocks
+        ]
+        return "\n".join(parts) if self._paragraphs else None
+
+
+def _figure(image: ImageRef) -> str:
+    caption = (
+        image.caption and f"<figcaption>{html.escape(image.caption, quote=False)}</figcaption>"
+    )
+    return f'<figure><img src="{html.escape(image.url)}">{caption or ""}</figure>'
+
+
+def _institution(byline: str) -> str | None:
+    """A byline that names bodies, not people (``本报评论部``, ``中共中央组织部  国家民族事务
+    委员会``): its parts joined by ``、``."""
+    parts = WIDE_SPACE.split(byline.strip(" \u3000"))
+    if all(INSTITUTION.fullmatch(part) for part in parts if part):
+        return "、".join(part for part in parts if part) or None
+    return None
 
 
 def _node_text(node: Selector) -> str:
@@ -289,3 +411,6 @@ URL_PATTERN = re.compile(
 def matches(url: str | None) -> bool:
     """Whether ``url`` is a page of the e-paper (either layout, on any host)."""
     return bool(url and URL_PATTERN.search(url))
+
+
+PUBLISHER = Publisher("people_daily", PeopleDaily, matches=matches)
