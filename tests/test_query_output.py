@@ -52,3 +52,19 @@ def test_a_terminal_table_cuts_long_values_instead_of_wrapping(warehouse_url: st
     assert cells[0].endswith("…") and LONG.startswith(cells[0][:-1])
     assert cells[1:] == ["line one two x", "7"]
     assert all(cell_len(line) <= 80 for line in lines)  # CJK characters are two cells wide
+
+
+def test_a_closed_pipe_ends_the_query_quietly(warehouse_url: str) -> None:
+    rows = "SELECT n FROM (WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c "
+    rows += "WHERE n < 100000) SELECT n FROM c) AS numbers"
+    done = subprocess.run(
+        f'"{NEWSETL}" query "{rows}" | head -2',
+        shell=True,
+        env={**os.environ, "NEWSETL_DATABASE_URL": warehouse_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.splitlines() == ["n", "1"]
+    assert done.stderr == ""

@@ -24,8 +24,8 @@ class NewsetlGroup(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except (ClickException, Exit, Abort):
-            raise
+        except (ClickException, Exit, Abort, BrokenPipeError):
+            raise  # click's own handling (a closed pipe, e.g. `| head`, ends quietly)
         except Exception as error:
             if ctx.params.get("debug"):
                 raise
