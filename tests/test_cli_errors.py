@@ -189,3 +189,15 @@ def test_demo_on_a_port_in_use_is_a_usage_error(
     last = result.stderr.strip().splitlines()[-1]  # after the demo's own progress lines
     assert last.startswith(f"Error: cannot serve the demo sites on port {port}: ")
     assert "Traceback" not in result.output
+
+
+def test_click_usage_errors_are_one_line_too() -> None:
+    missing = invoke("crawl")
+    assert missing.exit_code == 2
+    assert one_line(missing) == (
+        "Error: Missing argument 'SPIDER'. (`newsetl crawl --help` shows how)"
+    )
+    unknown = invoke("etl", "--bogus")
+    assert unknown.exit_code == 2
+    assert one_line(unknown) == "Error: No such option: --bogus (`newsetl etl --help` shows how)"
+    assert invoke("etl", "--help").exit_code == 0

@@ -7,10 +7,12 @@ Its root group turns any error a command lets through into one line on stderr (s
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
 from typing import Any
 
 import typer
-from typer._click.exceptions import ClickException
+from typer._click.exceptions import ClickException, NoArgsIsHelpError
 from typer.core import TyperGroup
 from typer.exceptions import Abort, Exit
 
@@ -21,6 +23,32 @@ from newsetl.cli.output import err_console
 class NewsetlGroup(TyperGroup):
     """The root command: runs a subcommand and reports its errors in one line."""
 
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Click's usage errors (a missing argument, an unknown option) in one line too."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except NoArgsIsHelpError as error:
+            error.show()
+            sys.exit(error.exit_code)
+        except ClickException as error:
+            context = getattr(error, "ctx", None)
+            hint = f" (`{context.command_path} --help` shows how)" if context else ""
+            say(f"Error: {error.format_message()}{hint}")
+            sys.exit(error.exit_code)
+        except Abort:
+            say("Aborted.")
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
@@ -30,8 +58,13 @@ class NewsetlGroup(TyperGroup):
             if ctx.params.get("debug"):
                 raise
             message, code = explain(error)
-            err_console.print(f"Error: {message}", markup=False, highlight=False, soft_wrap=True)
+            say(f"Error: {message}")
             raise Exit(code) from None
+
+
+def say(line: str) -> None:
+    """One line on stderr, as it is (no markup, no wrapping)."""
+    err_console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 app = typer.Typer(
