@@ -15,8 +15,6 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
-from dateutil import parser as dateutil_parser
-
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 FULL_DATE = re.compile(
@@ -115,6 +113,8 @@ def parse_published(text: str, fetched_at: datetime, zone: tzinfo = SHANGHAI) ->
     if (value := _relative(cleaned, fetched_at, zone)) is not None:
         return ParsedDate(value, relative=True)
     default = fetched_at.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    from dateutil import parser as dateutil_parser  # the last resort: slow to import
+
     try:
         parsed = dateutil_parser.parse(cleaned, default=default.replace(tzinfo=None))
     except (ValueError, OverflowError) as error:

@@ -1,11 +1,14 @@
 """``newsetl extract``: run the matching parser on one page and show what it finds — the way
-to check a new source by hand and to measure extraction quality."""
+to check a new source by hand and to measure extraction quality.
+
+One page must print in a fraction of a second, process start included: this module imports
+what extraction needs, and rich, urllib and the rest only where a call uses them.
+"""
 
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
+import sys
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -13,14 +16,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import typer
-from rich.table import Table
 
 from etl.dates import SHANGHAI, UnparsableDate, parse_published
 from newsetl.cli.app import app
-from newsetl.cli.output import console, err_console
 from schemas.sources import load_sources
-from spiders.parsers.generic import html_to_text
-from spiders.parsers.match import page_text, parser_for
+from spiders.parsers.match import page_text, page_url, parser_for
+from spiders.parsers.text import html_to_text
 
 FETCH_TIMEOUT = 30
 USER_AGENT = "newsetl-extract/0.1"
@@ -33,8 +34,16 @@ class ExtractFormat(StrEnum):
     text = "text"
 
 
+def _warn(message: str) -> None:
+    from newsetl.cli.output import err_console
+
+    err_console.print(message, soft_wrap=True)
+
+
 def fetch(url: str) -> tuple[bytes, str | None]:
     """A live page's bytes and its ``Content-Type`` header."""
+    import urllib.request
+
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT) as response:
         return response.read(), response.headers.get("Content-Type")
@@ -49,7 +58,7 @@ def published_utc(published: str | None, source: str) -> str | None:
     try:
         return parse_published(published, datetime.now(UTC), zone).value.isoformat()
     except UnparsableDate as error:
-        err_console.print(f"[yellow]published date not understood[/]: {error}")
+        _warn(f"[yellow]published date not understood[/]: {error}")
         return None
 
 
@@ -57,8 +66,10 @@ def extract_fields(
     body: bytes, url: str | None, encoding: str | None = None, content_type: str | None = None
 ) -> dict[str, Any]:
     """The fields ``newsetl extract`` prints for one page (``content_type``: the HTTP header
-    of a live page, whose charset counts as a browser would count it)."""
+    of a live page, whose charset counts as a browser would count it). Without ``url``, the
+    URL the page names for itself (canonical link, ``og:url``) picks the parser."""
     text, used = page_text(body, encoding, content_type)
+    url = url or page_url(text)
     parser = parser_for(url)
     item = parser.parse(text, url)
     return {
@@ -80,6 +91,10 @@ def extract_fields(
 
 
 def _print_text(fields: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    from newsetl.cli.output import console
+
     table = Table(show_header=False, title="extracted", title_justify="left")
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
@@ -94,7 +109,9 @@ def _print_text(fields: dict[str, Any]) -> None:
 
 @app.command("extract")
 def extract_command(
-    page: str = typer.Argument(..., help="A saved page (file) or a live http(s) URL."),
+    page: str = typer.Argument(
+        ..., help="A saved page (file), a live http(s) URL, or - to read the page from stdin."
+    ),
     url: str | None = typer.Option(
         None, "--url", help="The page's URL, for a saved file: picks the parser, resolves links."
     ),
@@ -110,17 +127,24 @@ def extract_command(
     """
     content_type = None
     if page.startswith(("http://", "https://")):
+        import urllib.error
+
         try:
             body, content_type = fetch(page)
         except (urllib.error.URLError, TimeoutError, ValueError) as error:
-            err_console.print(f"[red]cannot fetch {page}[/]: {error}")
+            _warn(f"[red]cannot fetch {page}[/]: {error}")
             raise typer.Exit(1) from None
         url = url or page
+    elif page == "-":
+        body = sys.stdin.buffer.read()
     else:
         path = Path(page)
         if not path.is_file():
             raise typer.BadParameter(f"no such file: {page}", param_hint="PAGE")
         body = path.read_bytes()
+    if not body.strip():
+        _warn(f"[red]empty page[/]: {'stdin' if page == '-' else page} holds no HTML")
+        raise typer.Exit(1)
     try:
         fields = extract_fields(body, url, encoding, content_type)
     except ValueError as error:

@@ -1,17 +1,16 @@
 """Generic article extraction for pages no site-specific parser knows.
 
-The body comes from trafilatura (comments off, precision first); title, byline, source (来源)
-and date come from our own rules, because trafilatura misses Chinese bylines (``作者：``,
-``本报记者 …``) and drops Chinese ``<meta name="author">`` values. The rules read the page's
-short text lines, those right after the headline first:
+Everything comes from our own rules over the page's visible lines (:mod:`.text`), because
+public extractors lose Chinese pages' bylines and dates and drop bodies laid out in tables:
 
-- author: labels (``作者：``, ``文/``, ``记者：``), ``.author``/``.byline`` elements, byline
-  lines (``本报记者　张　三``), bracketed bylines (``（记者 李四）``), then ``<meta>``;
+- body: the heaviest run of text lines near the headline, boilerplate cut out (:mod:`.body`);
+  trafilatura only when no line looks like text (imported then, not at start-up);
+- author: labels (``作者：``, ``文/``, ``记者：``), forum posters, ``.author``/``.byline``
+  elements, byline lines, bracketed bylines, a bare name under the headline, then ``<meta>``
+  (:mod:`.bylines`);
 - source: ``<meta name="source">``, then ``来源：``/``稿源：`` labels, then ``.source``;
-- date: ``<meta>``/``<time>`` values as given (a bare day gives way to the same day with
-  its time from the text), else the first date in the text as ``YYYY-MM-DD[ HH:MM[:SS]]``,
-  local to the page (``2021年08月06日 08:07``, ``2021/8/6``, ``下午3:25``); the ETL turns
-  it into UTC.
+- date: ``<meta>``/``<time>`` values as given (a bare day gives way to the same day with its
+  time from the text), else the labelled date nearest the headline (:mod:`.dates`).
 """
 
 from __future__ import annotations
@@ -22,59 +21,40 @@ from collections.abc import Iterator
 from functools import cached_property
 from urllib.parse import urljoin
 
-import trafilatura
 from lxml import etree
-from lxml import html as lxml_html
-from trafilatura.settings import Document
+from parsel import Selector
 
 from schemas.items import ArticleItem, ImageRef
 from spiders.parsers.base import LayoutParser, attribute
+from spiders.parsers.body import (
+    Run,
+    body_lines,
+    body_run,
+    caption_lines,
+    in_boilerplate_container,
+)
+from spiders.parsers.bylines import (
+    AUTHOR_LABEL,
+    BYLINE_LINE,
+    MAX_BYLINE_LINE,
+    POST_HEADER,
+    ROLE_WORD,
+    bare_name,
+    labelled_author,
+    parse_byline,
+    poster,
+    reported_by,
+    valid_name,
+)
+from spiders.parsers.dates import publication_date
+from spiders.parsers.text import Line, clean_text, page_lines, parse_html
 
 SOURCE = "web"
-SPACES = re.compile(r"[ \t\r\n\f\v\xa0\u2002\u2003\u200b]+")
-WIDE_SPACES = re.compile(r"[\s\u3000]+")
-HAN = r"\u4e00-\u9fff"
-CJK_NAME = re.compile(
-    rf"\A[{HAN}]{{2,4}}\Z|\A[{HAN}]{{1,6}}[·•][{HAN}·•]{{1,10}}\Z|\A[A-Za-z][A-Za-z .\-]{{1,30}}\Z"
-)
-# A role before names: 本报记者, 新华社记者, 本报驻日内瓦记者, 澎湃新闻记者, 实习生, 作者：, 文/
-ROLE = re.compile(
-    r"[^\s\u3000:：/／|｜（(]{0,12}?(?:特约|实习|首席|全媒体|融媒体)?"
-    r"(?:[记記]者|通讯员|通訊員|评论员|評論員|撰稿人|特派员|实习生|實習生)"
-    r"|(?:作者|撰文|撰稿|文字|文|图|圖|摄影|攝影|摄|攝)\s*[:：/／|｜]"
-)
-NAME_SEPARATORS = re.compile(r"[\s\u3000、，,;；/／|｜]+")
-# Where a byline ends: the next label, a date, a photo credit, a place of reporting.
-BYLINE_END = re.compile(
-    r"来源|來源|稿源|出处|责任编辑|責任編輯|编辑|編輯|责编|校对|发布|發佈|时间|時間|日期|浏览|阅读|閱讀|字号|点击|分享"
-    r"|[图圖]\s*[/／:：]|\d{4}\s*[-年/.]|[/／][^\s/／]{0,8}(?:报道|報導)|报道|報導"
-)
-AUTHOR_LABEL = re.compile(
-    r"(?:^|(?<=[\s\u3000|｜·]))(?:作者|撰文|撰稿|文|[记記]者)\s*[:：/／|｜]\s*(?P<rest>.+)"
-)
-BYLINE_LINE = re.compile(r"\A[^\s\u3000（(]{0,12}?[记記]者")
-BYLINE_IN_BRACKETS = re.compile(r"[（(]\s*[^（）()]{0,12}?[记記]者[^（）()]{2,40}[）)]")
-MAX_BYLINE_LINE = 40
+MAX_INFO_LINE = 160
 ORIGIN_LABEL = re.compile(r"\A\s*(?:本文)?(?:来源|來源|稿源|出处|出處|转自)\s*[:：]\s*")
 ORIGIN_LINE = re.compile(
     r"(?:来源|來源|稿源|出处|出處|转自)\s*[:：]\s*(?P<origin>[^\s\u3000|｜丨·]+)"
 )
-DATE_TEXT = re.compile(
-    r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*"
-    r"(?:年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日"
-    r"|[-/.](?P<m2>\d{1,2})[-/.](?P<d2>\d{1,2})(?!\d)"
-    r"|\s+(?P<m3>\d{1,2})/(?P<d3>\d{1,2})(?!\d))"
-    r"(?:\s*(?:星期.|周.|[（(]星期.[）)])?\s*(?P<ampm>上午|下午|中午|晚上|凌晨)?\s*"
-    r"(?P<H>\d{1,2})[:：](?P<M>\d{2})(?:[:：](?P<S>\d{2}))?)?"
-)
-AFTERNOON = {"下午", "晚上"}
-MAX_INFO_LINE = 160
-MAX_CREDIT_LINE = 60
-MAX_CAPTION = 80
-CREDIT_LINE = re.compile(
-    r"(?:来源|來源|责任编辑|责编|編輯|编辑|校对|作者)\s*[:：]|\A《\s*[^》]+》\s*[（(].*版\s*[）)]\Z"
-)
-INFO_LABEL = re.compile(r"(?:来源|來源|作者|编辑|[记記]者)\s*[:：]")
 TITLE_SEPARATORS = re.compile(r"\s*(?:[_|｜]|--|——|\s-\s)\s*")
 META_AUTHOR = ("author", "Author", "article:author", "byline", "dc.creator", "DC.creator")
 META_ORIGIN = ("source", "Source", "ContentSource", "copyfrom", "og:source")
@@ -92,126 +72,30 @@ META_DATE = (
 META_TITLE = ("og:title", "twitter:title", "title", "ArticleTitle")
 AUTHOR_NODES = ".author, .byline, [itemprop=author], address"
 ORIGIN_NODES = ".source, .article-source, .from, #source, .origin"
-BLOCK_TAGS = {
-    "p", "div", "li", "ul", "ol", "td", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6",
-    "header", "footer", "section", "article", "aside", "nav", "br", "dd", "dt", "dl", "blockquote",
-    "figure", "figcaption", "form", "hr", "pre", "main", "address", "time",
-}  # fmt: skip
-SKIP_TAGS = {"script", "style", "noscript", "template", "iframe", "select", "option", "textarea"}
-
-
-def clean_text(text: str | None) -> str | None:
-    """Text with ASCII whitespace and no-break spaces collapsed to one space and the ends
-    (ideographic spaces included) stripped; None when nothing is left. Inner ideographic
-    spaces stay: they separate phrases in Chinese headlines and datelines."""
-    if text is None:
-        return None
-    cleaned = SPACES.sub(" ", text).strip(" \u3000")
-    return cleaned or None
-
-
-def _merge_single_characters(tokens: list[str]) -> list[str]:
-    """``郁　静　孙　超`` is two names typeset with spaces: join single characters pairwise."""
-    merged: list[str] = []
-    pending = ""
-    for token in tokens:
-        if len(token) == 1 and "\u4e00" <= token <= "\u9fff":
-            pending += token
-            if len(pending) == 2:
-                merged.append(pending)
-                pending = ""
-            continue
-        if pending:
-            merged.append(pending)
-            pending = ""
-        merged.append(token)
-    return [*merged, pending] if pending else merged
-
-
-def parse_byline(text: str | None) -> str | None:
-    """The authors' names in a byline, joined by ``、``: ``本报记者　郁　静　孙　超`` →
-    ``郁静、孙超``; ``文/滨海晚报记者 吕思远 图/朱一鸣`` → ``吕思远``. A byline with a role
-    but no name (``本报评论员``) is kept as it is; text that is no byline gives None."""
-    text = clean_text(text)
-    if not text:
-        return None
-    text = BYLINE_END.split(text, maxsplit=1)[0]
-    stripped = ROLE.sub(" ", text)
-    tokens = [t for t in NAME_SEPARATORS.split(stripped.strip("（）()【】[]· ")) if t]
-    names = [t.strip("（）()【】[]") for t in _merge_single_characters(tokens)]
-    names = [name for name in names if CJK_NAME.match(name)]
-    if names:
-        return "、".join(dict.fromkeys(names))
-    role_only = WIDE_SPACES.sub("", text).strip("（）()【】[]:：")
-    return role_only if ROLE.fullmatch(role_only) and len(role_only) <= 20 else None
-
-
-def find_date(text: str) -> str | None:
-    """The first valid date (and time) in ``text`` as ``YYYY-MM-DD[ HH:MM[:SS]]``, local to
-    the page: ``2021年08月06日 08:07``, ``2021/8/6``, ``2021 08/06 08:07:32``,
-    ``2021年8月6日 星期五 下午3:25``."""
-    for match in DATE_TEXT.finditer(text):
-        month = int(match["m"] or match["m2"] or match["m3"])
-        day = int(match["d"] or match["d2"] or match["d3"])
-        if not (1 <= month <= 12 and 1 <= day <= 31):
-            continue
-        found = f"{match['y']}-{month:02d}-{day:02d}"
-        if match["H"] is None:
-            return found
-        hour = int(match["H"]) + (12 if match["ampm"] in AFTERNOON and int(match["H"]) < 12 else 0)
-        if hour > 23 or int(match["M"]) > 59:
-            return found
-        seconds = f":{match['S']}" if match["S"] else ""
-        return f"{found} {hour:02d}:{match['M']}{seconds}"
-    return None
-
-
-def text_lines(root: etree._Element) -> list[str]:
-    """The visible text of a tree as lines, one per block element (scripts and styles left
-    out); inline elements are separated by a space."""
-    parts: list[str] = []
-
-    def walk(element: etree._Element) -> None:
-        tag = element.tag if isinstance(element.tag, str) else ""
-        if tag in SKIP_TAGS or not tag:
-            parts.append(element.tail or "")
-            return
-        parts.append("\n" if tag in BLOCK_TAGS else " ")
-        parts.append(element.text or "")
-        for child in element:
-            walk(child)
-        parts.append("\n" if tag in BLOCK_TAGS else " ")
-        parts.append(element.tail or "")
-
-    walk(root)
-    return [line for raw in "".join(parts).split("\n") if (line := clean_text(raw))]
-
-
-def html_to_text(body_html: str | None) -> str | None:
-    """Paragraph HTML as text, one paragraph a line."""
-    if not body_html or not body_html.strip():
-        return None
-    return "\n".join(text_lines(lxml_html.fragment_fromstring(body_html, create_parent="div")))
+MIN_TITLE = 6
+NEAR_TITLE = 3  # lines under the headline where a bare name is its author
+MAX_DATELINE = 60
+SENTENCE = re.compile(r"[，。！？]")
+BLOG = re.compile(r"博客|部落格|空间|空間|blog", re.IGNORECASE)
+POST_NEAR_TITLE = 15  # lines between a thread's title and its first post's header
+PROFILE_LINES = 12  # lines of a forum poster's profile cell before the post's header
 
 
 class GenericArticle(LayoutParser):
-    """Any news article page: rules over ``<meta>`` tags and text lines, trafilatura body."""
+    """Any news article page: rules over ``<meta>`` tags and the page's text lines."""
 
     @cached_property
-    def tree(self) -> etree._Element:
-        return lxml_html.document_fromstring(self.text)
+    def tree(self) -> etree._Element | None:
+        return parse_html(self.text)
 
     @cached_property
-    def document(self) -> Document | None:
-        """trafilatura's extraction (it prunes the tree it gets: give it the text)."""
-        return trafilatura.bare_extraction(
-            self.text,
-            url=self.url,
-            include_comments=False,
-            include_images=True,
-            with_metadata=True,
-            favor_precision=True,
-        )
+    def selector(self) -> Selector:
+        """parsel over the tree already parsed: one parse per page."""
+        return Selector(root=self.tree if self.tree is not None else parse_html("<html/>"))
+
+    @cached_property
+    def page_title(self) -> str:
+        return clean_text(self.selector.css("title::text").get()) or ""
 
     def _meta(self, names: tuple[str, ...]) -> str | None:
         for name in names:
@@ -226,32 +110,57 @@ class GenericArticle(LayoutParser):
         return [text for text in map(clean_text, texts) if text]
 
     @cached_property
-    def lines(self) -> list[str]:
+    def lines(self) -> list[Line]:
+        if self.tree is None:
+            return []
         body = self.tree.find("body")
-        return text_lines(body if body is not None else self.tree)
+        return page_lines(body if body is not None else self.tree)
+
+    @cached_property
+    def texts(self) -> list[str]:
+        return [line.text for line in self.lines]
+
+    @cached_property
+    def title_line(self) -> int | None:
+        """Where the headline is: the heading or line that is the title, the first such."""
+        title = self._title
+        if not title:
+            return None
+        exact = [i for i, text in enumerate(self.texts) if text == title]
+        if exact:
+            headings = [i for i in exact if self.lines[i].heading]
+            return (headings or exact)[0]
+        return next((i for i, text in enumerate(self.texts) if title in text), None)
 
     @cached_property
     def info_lines(self) -> list[str]:
         """Short lines: those after the headline first (the byline area), then the rest."""
-        short = [line for line in self.lines if len(line) <= MAX_INFO_LINE]
-        title = self._title
-        start = next((i for i, line in enumerate(short) if title and title in line), -1)
-        return short[start + 1 :] + short[: start + 1]
+        start = -1 if self.title_line is None else self.title_line
+        short = [(i, t) for i, t in enumerate(self.texts) if len(t) <= MAX_INFO_LINE]
+        return [t for i, t in short if i > start] + [t for i, t in short if i <= start]
 
     @cached_property
     def _title(self) -> str | None:
-        headings = [h for h in self._nodes_text("h1") if len(h) > 1]
-        page_title = clean_text(self.selector.css("title::text").get()) or ""
-        in_title = [h for h in headings if h in page_title]
+        if self.tree is None:
+            return None
+        page_title = self.page_title
+        headings = [h for h in self._nodes_text("h1, h2, h3") if len(h) > 1]
+        in_title = [h for h in headings if h in page_title and len(h) >= 4]
         if in_title:
             return max(in_title, key=len)
+        first_part = TITLE_SEPARATORS.split(page_title)[0] if page_title else ""
+        if first_part and len(first_part) >= 4 and first_part in self.texts:
+            return first_part
+        # A headline the page title starts with, then names the site (标题-某某市人民政府).
+        starts = [t for t in self.texts if len(t) >= MIN_TITLE and page_title.startswith(t)]
+        if starts:
+            return max(starts, key=len)
         if meta := self._meta(META_TITLE):
             return TITLE_SEPARATORS.split(meta)[0] if meta == page_title else meta
-        if headings:
-            return max(headings, key=len)
-        if page_title:
-            return TITLE_SEPARATORS.split(page_title)[0]
-        return self.document.title if self.document else None
+        h1 = [h for h in self._nodes_text("h1") if len(h) > 1]
+        if h1:
+            return max(h1, key=len)
+        return first_part or None
 
     @attribute
     def title(self) -> str | None:
@@ -262,23 +171,70 @@ class GenericArticle(LayoutParser):
         found = self._nodes_text(".kicker, .pretitle, .yinti")
         return found[0] if found else None
 
+    def _near_title(self) -> list[str]:
+        if self.title_line is None:
+            return []
+        return self.texts[self.title_line + 1 : self.title_line + 1 + NEAR_TITLE]
+
+    def _poster(self) -> str | None:
+        """The poster of the forum post nearest the headline: named in the post's header, or
+        the bare name at the top of the profile cell just before it."""
+        headers = [i for i, text in enumerate(self.texts) if POST_HEADER.search(text)]
+        if not headers:
+            return None
+        anchor = self.title_line or 0
+        nearest = min(headers, key=lambda i: (abs(i - anchor), i > anchor))
+        if self.title_line is not None and abs(nearest - anchor) > POST_NEAR_TITLE:
+            return None  # a comment's header far below an article, not a thread's first post
+        if name := poster(self.texts[nearest]):
+            return name
+        names = []  # (not a link, distance): a profile's name is usually a link to it
+        for index in range(nearest - 1, max(nearest - PROFILE_LINES, 0) - 1, -1):
+            if index in headers or index == self.title_line:
+                break
+            if name := bare_name(self.texts[index]):
+                names.append((self.lines[index].links < len(name), nearest - index, name))
+        return min(names)[2] if names else None
+
+    def _blog_owner(self) -> str | None:
+        """The middle part of a blog page's title, ``标题_博主_某某博客``."""
+        parts = TITLE_SEPARATORS.split(self.page_title)
+        if len(parts) >= 3 and BLOG.search(parts[-1]):
+            return bare_name(parts[-2])
+        return None
+
+    def _role_bylines(self) -> Iterator[str | None]:
+        """Bylines inside short datelines, from their first role word (``记者``) on."""
+        for line in self.info_lines:
+            short = len(line) <= MAX_DATELINE and not SENTENCE.search(line)
+            if short and (match := ROLE_WORD.search(line)):
+                yield parse_byline(line[match.start() :])
+
     def _bylines(self) -> Iterator[str | None]:
         """Candidate authors, most explicit first."""
         for line in self.info_lines:
             if match := AUTHOR_LABEL.search(line):
-                yield parse_byline(match["rest"])
-        for text in self._nodes_text(AUTHOR_NODES):
-            yield parse_byline(text)
+                yield labelled_author(match["rest"])
+        yield self._poster()
+        for node in self.selector.css(AUTHOR_NODES):
+            if not in_boilerplate_container(node.root):  # commenters are no authors
+                yield parse_byline(" ".join(node.css("::text").getall()))
         for line in self.info_lines:
             if len(line) <= MAX_BYLINE_LINE and BYLINE_LINE.match(line):
                 yield parse_byline(line)
-        for line in self.lines:
-            for match in BYLINE_IN_BRACKETS.finditer(line):
-                yield parse_byline(match.group(0))
-        if meta := self._meta(META_AUTHOR):
+        yield from self._role_bylines()
+        for line in self.texts:
+            yield reported_by(line)
+        for line in self._near_title():
+            yield bare_name(line)
+        yield self._blog_owner()
+        if (meta := self._meta(META_AUTHOR)) and valid_name(meta) and not self._site_name(meta):
             yield parse_byline(meta) or meta
-        if self.document and self.document.author:
-            yield parse_byline(self.document.author)
+
+    def _site_name(self, name: str) -> bool:
+        """Whether ``name`` is what the page title names after its headline (channel, site)."""
+        parts = TITLE_SEPARATORS.split(self.page_title)[1:]
+        return any(name in part or part in name for part in parts if part)
 
     @attribute
     def author(self) -> str | None:
@@ -298,7 +254,7 @@ class GenericArticle(LayoutParser):
 
     @attribute
     def published(self) -> str | None:
-        in_text = next(filter(None, map(find_date, self.info_lines)), None)
+        in_text = publication_date(self.texts, self.title_line)
         declared = self._meta(META_DATE) or self.selector.css("time::attr(datetime)").get()
         if declared:
             declared = clean_text(declared)
@@ -306,50 +262,28 @@ class GenericArticle(LayoutParser):
             if in_text and len(in_text) > 10 and declared == in_text[:10]:
                 return in_text
             return declared
-        return in_text or (self.document.date if self.document else None)
+        return in_text
 
     @cached_property
-    def blocks(self) -> list[tuple[str, etree._Element]]:
-        """The extracted body's blocks as (text, element), images included."""
-        body = self.document.body if self.document else None
-        if body is None:
-            return []
-        found = body.xpath(".//p | .//head | .//item | .//quote[not(.//p)] | .//graphic")
-        return [(clean_text("".join(block.itertext())) or "", block) for block in found]
-
-    @staticmethod
-    def _caption_of(text: str, block: etree._Element) -> str | None:
-        """The caption a block gives its image: the short text of a block holding one."""
-        has_image = block.tag == "graphic" or bool(block.xpath(".//graphic"))
-        return text if has_image and text and len(text) <= MAX_CAPTION else None
+    def body(self) -> tuple[list[int], Run] | None:
+        """The article's line indexes and the span of lines it was found in."""
+        run = body_run(self.lines, self.title_line)
+        return body_lines(self.lines, run, self._title) if run else None
 
     @cached_property
     def paragraphs(self) -> list[str]:
-        """Body paragraphs: image captions left out, and so are whatever precedes the
-        headline, byline/date lines at the top and credits or print references at the end."""
-        texts = [
-            text
-            for text, block in self.blocks
-            if text and block.tag != "graphic" and self._caption_of(text, block) is None
-        ]
-        if self._title in texts:
-            texts = texts[texts.index(self._title) + 1 :]
-        while texts and self._is_info_line(texts[0]):
-            texts.pop(0)
-        while texts and (self._is_info_line(texts[-1]) or self._is_credit(texts[-1])):
-            texts.pop()
-        return texts
+        """Body paragraphs: the article's lines; trafilatura's when no line looks like text."""
+        if self.body is not None and self.body[0]:
+            return [self.texts[i] for i in self.body[0]]
+        return self._fallback_paragraphs()
 
-    def _is_info_line(self, text: str) -> bool:
-        """A short line of byline, date or source, not a sentence of the article."""
-        if len(text) > MAX_INFO_LINE // 2 or "。" in text:
-            return False
-        byline = len(text) <= MAX_BYLINE_LINE and BYLINE_LINE.match(text) is not None
-        return byline or find_date(text) is not None or INFO_LABEL.search(text) is not None
+    def _fallback_paragraphs(self) -> list[str]:
+        if self.tree is None:
+            return []
+        import trafilatura  # only here: it costs a third of a second to import
 
-    @staticmethod
-    def _is_credit(text: str) -> bool:
-        return len(text) <= MAX_CREDIT_LINE and CREDIT_LINE.search(text) is not None
+        text = trafilatura.extract(self.text, include_comments=False, favor_recall=True)
+        return [line for line in map(clean_text, (text or "").split("\n")) if line]
 
     @attribute
     def body_html(self) -> str | None:
@@ -357,16 +291,18 @@ class GenericArticle(LayoutParser):
 
     @attribute
     def images(self) -> list[ImageRef]:
+        if self.body is None:
+            return []
+        span = self.body[1]
+        lines = self.lines[span.start : span.end]
+        captions = caption_lines(lines)
         refs: list[ImageRef] = []
-        for text, block in self.blocks:
-            for graphic in [block] if block.tag == "graphic" else block.iter("graphic"):
-                src = graphic.get("src")
-                url = urljoin(self.url or "", src) if src else None
-                if url is None or any(ref.url == url for ref in refs):
-                    continue
-                caption = clean_text(graphic.get("title") or graphic.get("alt"))
-                caption = caption or self._caption_of(text, block)
-                refs.append(ImageRef(url=url, caption=caption))
+        for index, line in enumerate(lines):
+            caption = captions.get(index) or captions.get(index + 1)
+            for src, alt in line.images:
+                url = urljoin(self.url or "", src)
+                if not any(ref.url == url for ref in refs):
+                    refs.append(ImageRef(url=url, caption=alt or caption))
         return refs
 
     @attribute

@@ -3,6 +3,7 @@ the URL (:mod:`spiders.publishers`), the generic extractor otherwise."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -34,6 +35,21 @@ PARSERS = tuple(
 GENERIC = SiteParser(
     "generic", generic.SOURCE, lambda url: True, lambda text, url: generic.parse_generic(text, url)
 )
+
+
+PAGE_URL_TAG = re.compile(
+    r"<(?:link[^>]*\brel\s*=\s*[\"']?canonical|meta[^>]*\bproperty\s*=\s*[\"']?og:url)[^>]*>",
+    re.IGNORECASE,
+)
+PAGE_URL_VALUE = re.compile(r"\b(?:href|content)\s*=\s*[\"']?(?P<url>https?:[^\"'\s>]+)", re.I)
+
+
+def page_url(text: str) -> str | None:
+    """The URL a page names for itself (``<link rel="canonical">``, ``og:url``), if any."""
+    for tag in PAGE_URL_TAG.finditer(text):
+        if match := PAGE_URL_VALUE.search(tag.group(0)):
+            return match["url"]
+    return None
 
 
 def parser_for(url: str | None) -> SiteParser:

@@ -4,6 +4,8 @@ that matches its URL."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -105,14 +107,54 @@ def test_missing_file_and_unreachable_page_are_clear_errors(site_server: SiteSer
     assert "cannot fetch" in result.output and "404" in result.output
 
 
-def test_the_url_decides_between_the_zaker_parser_and_the_generic_one() -> None:
+def test_the_page_own_canonical_url_picks_the_site_parser() -> None:
     page = str(SITES / "zaker" / "article" / "6101a3c2e4b0f1d2c3a4b501" / "index.html")
-    zaker = extract(page, "--url", "https://www.myzaker.com/article/6101a3c2e4b0f1d2c3a4b501")
-    generic = extract(page)
-    assert (zaker["parser"], generic["parser"]) == ("zaker", "generic")
-    assert zaker["author"] == "新京报"
-    assert zaker["body_text"].startswith("入夏以来，多地城市夜间消费明显回暖")
-    assert zaker["title"] == generic["title"] == "城市夜间经济持续升温 多地推出消费新场景"
+    given = extract(page, "--url", "https://www.myzaker.com/article/6101a3c2e4b0f1d2c3a4b501")
+    from_page = extract(page)  # <link rel="canonical" href="https://www.myzaker.com/...">
+    for fields in (given, from_page):  # a relative date (3小时前) counts from now
+        fields.pop("published_at")
+    assert given == from_page
+    assert from_page["parser"] == "zaker"
+    assert from_page["author"] == "新京报"
+    assert from_page["body_text"].startswith("入夏以来，多地城市夜间消费明显回暖")
+    other = extract(page, "--url", "https://news.example.cn/a.html")
+    assert other["parser"] == "generic"
+    assert other["title"] == from_page["title"] == "城市夜间经济持续升温 多地推出消费新场景"
+
+
+def test_dash_reads_the_page_from_stdin() -> None:
+    page = (SITES / "generic" / "gbk-portal.html").read_bytes()
+    result = runner.invoke(app, ["extract", "-", "--format", "json"], input=page)
+    assert result.exit_code == 0, result.output
+    fields = json.loads(result.stdout)
+    assert (fields["encoding"], fields["title"]) == ("gb18030", "我市启动夏季河道清淤工程")
+
+
+def test_empty_page_is_a_one_line_error(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.html"
+    empty.write_bytes(b"  \n")
+    for args, given in (([str(empty)], None), (["-"], b"")):
+        result = runner.invoke(app, ["extract", *args], input=given)
+        assert result.exit_code == 1
+        assert "empty page" in result.output and "Traceback" not in result.output
+        assert len(result.output.strip().splitlines()) == 1
+
+
+def test_the_console_script_imports_only_what_extraction_needs() -> None:
+    page = SITES / "generic" / "gbk-portal.html"
+    script = (
+        "import sys\n"
+        f"sys.argv = ['newsetl', 'extract', {str(page)!r}, '--format', 'json']\n"
+        "from newsetl.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = ('scrapy', 'pandas', 'great_expectations', 'sqlalchemy', 'trafilatura')\n"
+        "print([name for name in heavy if name in sys.modules], file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert json.loads(done.stdout)["title"] == "我市启动夏季河道清淤工程"
+    assert done.stderr.strip().splitlines()[-1] == "[]"
 
 
 def test_saved_current_layout_people_daily_article_prints_title_kicker_subtitle(
