@@ -16,7 +16,6 @@ from typer._click.exceptions import ClickException, NoArgsIsHelpError
 from typer.core import TyperGroup
 from typer.exceptions import Abort, Exit
 
-from newsetl.cli.errors import explain
 from newsetl.cli.output import err_console
 
 
@@ -57,6 +56,8 @@ class NewsetlGroup(TyperGroup):
         except Exception as error:
             if ctx.params.get("debug"):
                 raise
+            from newsetl.cli.errors import explain  # SQLAlchemy: not for light commands
+
             message, code = explain(error)
             say(f"Error: {message}")
             raise Exit(code) from None
