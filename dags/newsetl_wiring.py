@@ -140,7 +140,8 @@ def run_crawl(
     """Crawl ``source`` in a subprocess (Twisted's reactor cannot restart in one process).
 
     Streams the crawl's output into the task log and returns the crawl's ``pipeline_run_id``
-    and JSONL ``batch`` file; a crawl that exits non-zero raises, so Airflow retries the task.
+    and JSONL ``batch`` file; a crawl that exits non-zero raises, so Airflow retries the task,
+    unless it was ``partial`` (article pages failed, the rest landed: logged as a warning).
     """
     env = dict(os.environ)
     url = warehouse_url()
@@ -163,7 +164,10 @@ def run_crawl(
             match = CRAWL_RESULT_LINE.match(line.rstrip("\n"))
             if match:
                 result = match.groupdict()
-    if process.returncode != 0 or not result.get("run_id"):
+    if result.get("status") == "partial" and result.get("run_id"):
+        # some article pages failed for good: what landed still goes on to the ETL
+        log.warning("crawl %s was partial: see pipeline_run %s", source.spider, result["run_id"])
+    elif process.returncode != 0 or not result.get("run_id"):
         raise RuntimeError(
             f"`newsetl crawl {source.spider}` failed (exit {process.returncode}, "
             f"pipeline_run {result.get('run_id') or 'none'})"

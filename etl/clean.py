@@ -10,10 +10,11 @@ BeautifulSoup alone would take 270 µs.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
 import nh3
@@ -27,12 +28,20 @@ from schemas.identity import TEXT_URN, canonical_url
 from schemas.items import ArticleItem
 
 MAX_BODY_CHARS = 1_000_000
+# libxml2 silently drops what is nested deeper than 255 elements unless told huge_tree
+# (safe here: bodies are capped at MAX_BODY_CHARS); cleaning walks containers recursively,
+# so deeper than this is refused with its reason rather than emptied or crashing
+MAX_NESTING = 400
+_PARSER = lxml_html.HTMLParser(huge_tree=True)
 # longest value each column of the warehouse holds (the title's own rule is validation's)
 FIELD_LIMITS = {
     "url": 2000, "title": 500, "kicker": 500, "subtitle": 500, "column": 200, "page": 200,
     "author": 200, "origin": 200, "head_image": 2000, "thumbnail": 2000, "categories": 200,
     "images": 2000,
 }  # fmt: skip
+IMAGE_SCHEMES = {"http", "https"}  # image URLs of any other scheme are dropped and counted
+# line breaks (str.splitlines' set) and other control characters: never inside one-line fields
+LINE_BREAKS_AND_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 ALLOWED_TAGS = {
     "p", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "ul", "ol", "li",
@@ -66,10 +75,37 @@ class Body:
     images: list[dict[str, Any]] = field(default_factory=list)
     author: str | None = None
     origin: str | None = None
+    dropped_urls: list[str] = field(default_factory=list)
 
 
-def _image(img: Any, base_url: str | None, caption: str | None) -> dict[str, Any] | None:
-    """An image's original URL (lazy ``data-original`` first, proxy removed) and size."""
+def single_line(value: str | None) -> str | None:
+    """A one-line field (title, author, kicker, column, ...): line breaks and control
+    characters become spaces, then the line is normalised; empty becomes None."""
+    if value is None:
+        return None
+    return normalise_line(LINE_BREAKS_AND_CONTROLS.sub(" ", value)) or None
+
+
+def image_url(url: str | None, base_url: str | None) -> str | None:
+    """An image URL freed of its proxy and made absolute, or None unless it is http(s)."""
+    unwrapped = unwrap_proxy(url)[0]
+    if not unwrapped:
+        return None
+    if unwrapped.startswith("//"):
+        unwrapped = "https:" + unwrapped
+    absolute = urljoin(base_url, unwrapped) if base_url else unwrapped
+    try:
+        parts = urlsplit(absolute)
+    except ValueError:
+        return None
+    return absolute if parts.scheme.lower() in IMAGE_SCHEMES and parts.hostname else None
+
+
+def _image(
+    img: Any, base_url: str | None, caption: str | None, dropped: list[str]
+) -> dict[str, Any] | None:
+    """An image's original URL (lazy ``data-original`` first, proxy removed) and size;
+    None, with the URL added to ``dropped``, when it is not an http(s) URL."""
     raw = img.get("data-original") or img.get("data-src") or img.get("src")
     url, proxied = unwrap_proxy(raw)
     if not url:
@@ -77,7 +113,10 @@ def _image(img: Any, base_url: str | None, caption: str | None) -> dict[str, Any
     if proxied is None and (src := img.get("src")):
         unwrapped, wrapped = unwrap_proxy(src)
         proxied = wrapped if unwrapped == url else None
-    url = urljoin(base_url, url) if base_url else url
+    if (safe := image_url(url, base_url)) is None:
+        dropped.append(url[:200])
+        return None
+    url = safe
 
     def size(*names: str) -> int | None:
         for name in names:
@@ -112,6 +151,7 @@ class _BlockWriter:
         self.base_url = base_url
         self.blocks: list[tuple[str, str, str]] = []  # (tag, inner html, text)
         self.images: list[dict[str, Any]] = []
+        self.dropped_urls: list[str] = []
         self._html: list[str] = []
         self._text: list[str] = []
 
@@ -130,7 +170,10 @@ class _BlockWriter:
         captions = [normalise_line(c.text_content()) for c in element.iter("figcaption")]
         for img in images:
             image = _image(
-                img, self.base_url, captions[0] if len(images) == 1 and captions else None
+                img,
+                self.base_url,
+                captions[0] if len(images) == 1 and captions else None,
+                self.dropped_urls,
             )
             if image is not None:
                 image["position"] = len(self.images)
@@ -191,19 +234,36 @@ def _finish(blocks: list[tuple[str, str, str]], images: list[dict[str, Any]]) ->
     return Body(body_html, "\n".join(paragraphs), images, stripped.author, stripped.origin)
 
 
+def _depth(root: Any) -> int:
+    """How deeply elements nest below ``root`` (iteratively: no recursion limit)."""
+    depth = deepest = 0
+    for event, _ in etree.iterwalk(root, events=("start", "end")):
+        depth += 1 if event == "start" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
 def clean_html(body_html: str, base_url: str | None = None) -> Body:
-    """Sanitised HTML and paragraph text of an article's HTML body."""
+    """Sanitised HTML and paragraph text of an article's HTML body; raises
+    :class:`CleanError` for a body nested deeper than :data:`MAX_NESTING`."""
     writer = _BlockWriter(base_url)
     if body_html.strip():
         try:
-            root = lxml_html.fragment_fromstring(body_html, create_parent="div")
+            root = lxml_html.fragment_fromstring(body_html, create_parent="div", parser=_PARSER)
         except etree.ParserError:
             root = None
+        if root is not None and (depth := _depth(root)) > MAX_NESTING:
+            raise CleanError(
+                f"body_html nested {depth:,} elements deep (limit {MAX_NESTING})",
+                [{"expectation": "nesting depth limit", "column": "body_html", "value": depth}],
+            )
         if root is not None:
             for element in list(root.iter(*DROPPED_TAGS)):
                 element.drop_tree()
             writer.walk(root)
-    return _finish(writer.blocks, writer.images)
+    body = _finish(writer.blocks, writer.images)
+    body.dropped_urls = writer.dropped_urls
+    return body
 
 
 def clean_plain_text(body_text: str) -> Body:
@@ -252,7 +312,10 @@ def _size_check(item: ArticleItem) -> None:
         if value and len(value) > FIELD_LIMITS[name]
     ]
     if too_long:
-        names = ", ".join(sorted({f["column"] for f in too_long}))
+        names = ", ".join(
+            f"{name} over {FIELD_LIMITS[name]:,} characters"
+            for name in sorted({f["column"] for f in too_long})
+        )
         raise CleanError(f"too long for the warehouse: {names}", too_long)
 
 
@@ -275,32 +338,33 @@ def clean_item(
     script = script_of(body.text)
     inferred = list(dict.fromkeys(item.inferred + (["published_at"] if relative else [])))
 
-    def line(value: str | None) -> str | None:
-        return normalise_line(value) or None if value is not None else None
+    dropped = list(body.dropped_urls)
 
     def original(url: str | None) -> str | None:
-        unwrapped = unwrap_proxy(url)[0]
-        return urljoin(item.url, unwrapped) if unwrapped and item.url else unwrapped
+        safe = image_url(url, item.url)
+        if url and url.strip() and safe is None:
+            dropped.append(url.strip()[:200])
+        return safe
 
     return {
         "source": item.source,
         "url": item.url,
         "canonical_url": canonical_url(item.canonical_url or item.url)
         or TEXT_URN.format(hash=content_hash),
-        "title": line(item.title),
-        "kicker": line(item.kicker),
-        "subtitle": line(item.subtitle),
-        "column": line(item.column),
-        "page": line(item.page),
-        "author": line(item.author) or body.author,
-        "origin": line(item.origin) or body.origin,
+        "title": single_line(item.title),
+        "kicker": single_line(item.kicker),
+        "subtitle": single_line(item.subtitle),
+        "column": single_line(item.column),
+        "page": single_line(item.page),
+        "author": single_line(item.author) or body.author,
+        "origin": single_line(item.origin) or body.origin,
         "published_at": published_at,
         "fetched_at": fetched_at,
         "head_image": original(item.head_image),
         "thumbnail": original(item.thumbnail),
         "comments": item.comments,
-        "tags": [t for t in (line(tag) for tag in item.tags) if t],
-        "categories": [c for c in (line(name) for name in item.categories) if c],
+        "tags": [t for t in (single_line(tag) for tag in item.tags) if t],
+        "categories": [c for c in (single_line(name) for name in item.categories) if c],
         "body_html": body.html,
         "body_text": body.text,
         "char_count": len(body.text),
@@ -309,4 +373,5 @@ def clean_item(
         "cjk_share": script.cjk_share,
         "images": body.images,
         "inferred_fields": inferred,
+        "dropped_urls": dropped,
     }

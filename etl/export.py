@@ -3,14 +3,18 @@
 The front matter has the first sample file's keys, order and quoting (``title``,
 ``categories``, ``headimg``, ``author``, ``comments``, ``date`` as RFC 2822 GMT,
 ``thumbnail``); fields that layout has no key for (kicker, column, URL, ...) follow it only
-when the article has them, so importing an export gives back the same article.
+when the article has them, so importing an export gives back the same article. A YAML
+emitter writes the values, so any text (quotes, line breaks, a line `---`) reads back intact.
 """
 
 from __future__ import annotations
 
+import re
+import sys
 from collections.abc import Iterator
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 
 import yaml
 from sqlalchemy import Engine, select
@@ -19,23 +23,44 @@ from sqlalchemy.orm import selectinload
 from schemas.db import session_scope
 from schemas.models import Article, ArticleCategory
 
+STR_TAG = "tag:yaml.org,2002:str"
+
 EXTRA_KEYS = ("url", "kicker", "subtitle", "column", "page", "origin", "tags", "inferred")
+# the feed posts put a space after a list's key: ``categories: `` then `` - item`` lines
+LIST_KEY = re.compile(r"^([a-z]+):\n(?= - )", re.MULTILINE)
 
 
-def _scalar(value: str | None, *, quote: bool = False) -> str:
-    """A YAML scalar: single-quoted when asked or when plain text would not read back."""
-    if value is None or value == "":
-        return "''" if quote else ""
-    if not quote:
-        try:
-            quote = yaml.safe_load(f"k: {value}") != {"k": value}
-        except yaml.YAMLError:
-            quote = True
-    return "'" + value.replace("'", "''") + "'" if quote else value
+class Quoted(str):
+    """A front-matter value the feed posts single-quote (title, image URLs, extras)."""
 
 
-def _list(key: str, values: list[str]) -> list[str]:
-    return [f"{key}: "] + [f" - {_scalar(v)}" for v in values]
+class _FrontMatterDumper(yaml.SafeDumper):
+    """PyYAML's safe emitter in the feed posts' layout: list items indented one space,
+    empty values left empty. Being an emitter, it quotes and folds whatever a value holds
+    (line breaks, ``---``, quotes, ``: ``) so that it reads back the same."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.best_indent = 1
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+_FrontMatterDumper.add_representer(
+    Quoted, lambda dumper, value: dumper.represent_scalar(STR_TAG, value, style="'")
+)
+_FrontMatterDumper.add_representer(
+    type(None), lambda dumper, _: dumper.represent_scalar("tag:yaml.org,2002:null", "")
+)
+
+
+def front_matter(values: dict[str, Any]) -> str:
+    """``values`` as YAML front matter lines (without the ``---`` fences), in order."""
+    text = yaml.dump(
+        values, Dumper=_FrontMatterDumper, allow_unicode=True, sort_keys=False, width=sys.maxsize
+    )
+    return LIST_KEY.sub(r"\1: \n", text)
 
 
 def article_proxy(article: Article) -> str:
@@ -60,24 +85,24 @@ def render_hexo_post(article: Article, proxy: str | None = None) -> str:
         return prefix + url if url else url
 
     published = article.published_at
-    lines = ["", "---", f"title: {_scalar(article.title, quote=True)}"]
-    lines += _list("categories", [c.category.name for c in article.categories])
-    lines += [
-        f"headimg: {_scalar(wrap(article.head_image), quote=True)}",
-        f"author: {_scalar(article.author)}",
-        f"comments: {'' if article.comments is None else str(article.comments).lower()}",
-        f"date: {format_datetime(published, usegmt=True) if published else ''}",
-        f"thumbnail: {_scalar(wrap(article.thumbnail), quote=True)}",
-    ]
-    lines += _extras(article)
+    values: dict[str, Any] = {
+        "title": Quoted(article.title or ""),
+        "categories": [c.category.name for c in article.categories],
+        "headimg": Quoted(wrap(article.head_image) or ""),
+        "author": article.author or None,
+        "comments": article.comments,
+        "date": format_datetime(published, usegmt=True) if published else None,
+        "thumbnail": Quoted(wrap(article.thumbnail) or ""),
+    }
+    values |= _extras(article)
     body = article.body_html
     for image in article.images:
         body = body.replace(f'src="{image.url}"', f'src="{wrap(image.url)}"')
-    lines += ["---", "", body, ""]
-    return "\n".join(lines)
+    return "\n".join(["", "---", front_matter(values).rstrip("\n"), "---", "", body, ""])
 
 
-def _extras(article: Article) -> list[str]:
+def _extras(article: Article) -> dict[str, Any]:
+    """The keys the feed posts have no place for, only when the article has them."""
     rederivable = _rederivable_url(article)
     values = {
         "url": None if rederivable else article.url,
@@ -89,14 +114,11 @@ def _extras(article: Article) -> list[str]:
         "tags": article.tags,
         "inferred": [f for f in article.inferred_fields if not (rederivable and f == "url")],
     }
-    lines: list[str] = []
-    for key in EXTRA_KEYS:
-        value = values[key]
-        if isinstance(value, list):
-            lines += _list(key, value) if value else []
-        elif value:
-            lines.append(f"{key}: {_scalar(value, quote=True)}")
-    return lines
+    return {
+        key: list(value) if isinstance(value, list) else Quoted(value)
+        for key in EXTRA_KEYS
+        if (value := values[key])
+    }
 
 
 def iter_articles(engine: Engine) -> Iterator[Article]:

@@ -141,7 +141,13 @@ def clean_step(
             reasons[rejection["failures"][0]["expectation"]] += 1
             reject(session, stage="clean", run_id=batch.run_id, **rejection)
     batch.records = [record for record, _ in prepared if record is not None]
-    return {"read": len(prepared), "cleaned": len(batch.records), "rejected": dict(reasons)}
+    dropped = sum(len(record.get("dropped_urls", ())) for record in batch.records)
+    return {
+        "read": len(prepared),
+        "cleaned": len(batch.records),
+        "rejected": dict(reasons),
+        "unsafe_urls_dropped": dropped,
+    }
 
 
 def validate_step(session: Session, batch: Batch) -> dict[str, Any]:
@@ -378,12 +384,13 @@ def _totals(batches: list[EtlBatch]) -> dict[str, Any]:
             loaded=load.get("loaded", 0),
             updated=load.get("updated", 0),
             unchanged=load.get("unchanged", 0),
+            unsafe_urls_dropped=clean.get("unsafe_urls_dropped", 0),
         )
         rejected.update({f"clean: {k}": v for k, v in clean.get("rejected", {}).items()})
         rejected.update({f"validate: {k}": v for k, v in validate.get("rejected", {}).items()})
     keys = (
         "read", "cleaned", "rejected", "exact_duplicates", "near_duplicates", "loaded",
-        "updated", "unchanged",
+        "updated", "unchanged", "unsafe_urls_dropped",
     )  # fmt: skip
     return {k: totals[k] for k in keys} | {
         "batches": len(batches),

@@ -1,17 +1,21 @@
 """Validate: run the Great Expectations suite on a batch of cleaned records and map the
-row-level results back to the records that failed, with every failed expectation and value.
+row-level results back to the records that failed, with every failed expectation, its
+bound and the value.
 
-Records that repeat an earlier record of the batch exactly (same canonical URL and text)
-are not validated twice: they share that record's outcome and reach dedupe as duplicates,
-so a page seen twice in one batch is one article, not a uniqueness failure.
+Every record is judged on its own fields. Records that repeat another record of the batch
+exactly (same canonical URL and text: twin files without a URL, a page seen twice) are not
+a uniqueness failure: they reach dedupe as duplicates. A repeat still fails on its own
+date, title or source, and only on those.
 """
 
 from __future__ import annotations
 
 import gc
 import math
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -23,6 +27,9 @@ DEFAULT_REJECT_THRESHOLD = 0.2
 FRESHNESS_SLACK = timedelta(days=1)
 # frame column → record field whose value a failure reports
 REPORTED_FIELD = {"published_ts": "published_at", "latest_ts": "published_at"}
+UNIQUENESS = "expect_column_values_to_be_unique"
+UNIQUE_COLUMNS = ("url", "canonical_url")
+BOUND_KEYS = ("min_value", "max_value", "regex", "value_set", "or_equal")
 
 
 class ValidationThresholdExceeded(RuntimeError):
@@ -59,7 +66,7 @@ class _Validator:
         return self.suites[policy]
 
     def failing_rows(self, frame: pd.DataFrame, policy: ValidationPolicy) -> dict[int, list]:
-        """``row → [(expectation type, column), ...]`` for every failed row."""
+        """``row → [(expectation type, column, kwargs), ...]`` for every failed row."""
         batch = self.batch_definition.get_batch(batch_parameters={"dataframe": frame})
         result = batch.validate(
             self.suite(policy),
@@ -69,7 +76,7 @@ class _Validator:
                 "return_unexpected_index_query": False,
             },
         )
-        failing: dict[int, list[tuple[str, str]]] = {}
+        failing: dict[int, list[tuple[str, str, dict[str, Any]]]] = {}
         for outcome in result.results:
             if outcome.success:
                 continue
@@ -79,7 +86,9 @@ class _Validator:
             if rows is None:
                 raise RuntimeError(f"{config.type} failed without row results: {outcome}")
             for entry in rows:
-                failing.setdefault(int(entry["row"]), []).append((config.type, column))
+                failing.setdefault(int(entry["row"]), []).append(
+                    (config.type, column, dict(config.kwargs))
+                )
         return failing
 
 
@@ -132,37 +141,81 @@ def _reported(value: Any) -> Any:
     return value
 
 
+def _when(seconds: float | None) -> str:
+    return datetime.fromtimestamp(seconds, UTC).date().isoformat() if seconds else "?"
+
+
+def describe(expectation: str, column: str, bound: dict[str, Any], value: Any) -> str:
+    """One failed expectation in words, with the bound it set (``title: 1 characters, not
+    within 2–200``)."""
+    field = REPORTED_FIELD.get(column, column)
+    low, high = bound.get("min_value"), bound.get("max_value")
+    if expectation == "expect_column_values_to_not_be_null":
+        return f"{field}: missing"
+    if expectation == UNIQUENESS:
+        return f"{field}: another record of the batch has the same {field}"
+    if expectation == "expect_column_value_lengths_to_be_between":
+        size = len(value) if isinstance(value, str) else 0
+        limits = f"at least {low}" if high is None else f"within {low}–{high}"
+        return f"{field}: {size} characters, not {limits}"
+    if expectation == "expect_column_values_to_be_between" and column == "published_ts":
+        return f"{field}: {_reported(value)} is before {_when(low)}"
+    if expectation == "expect_column_values_to_be_between":
+        return f"{field}: {value:.2f} below the minimum {low}"
+    if expectation == "expect_column_pair_values_a_to_be_greater_than_b":
+        late = f"more than {FRESHNESS_SLACK.days} day after it was fetched"
+        return f"{field}: {_reported(value)} is {late}"
+    if expectation == "expect_column_values_to_match_regex":
+        return f"{field}: {_reported(value)!r} does not match {bound.get('regex')}"
+    if expectation == "expect_column_values_to_not_match_regex":
+        return f"{field}: contains HTML tags ({bound.get('regex')})"
+    if expectation == "expect_column_values_to_be_in_set":
+        return f"{field}: {value!r} is not one of {', '.join(bound.get('value_set') or [])}"
+    return f"{expectation} ({column})"
+
+
+def _only_exact_repeats(records: list[dict[str, Any]], column: str) -> Callable[[int], bool]:
+    """For a uniqueness rule on ``column``: whether record ``i`` shares its value only
+    with exact repeats of itself (same canonical URL and text). Such twins are dedupe's
+    business, not a broken uniqueness rule."""
+    keys: dict[Any, set[tuple[str, str]]] = defaultdict(set)
+    for record in records:
+        keys[record.get(column)].add((record["canonical_url"], record["content_hash"]))
+    return lambda i: len(keys[records[i].get(column)]) == 1
+
+
 def validate_records(records: list[dict[str, Any]]) -> list[Rejection]:
     """The records of a batch that fail their source's suite, with every failure."""
-    first_of: dict[tuple[str, str], int] = {}
-    repeats: dict[int, int] = {}
     groups: dict[ValidationPolicy, list[tuple[int, dict[str, Any]]]] = {}
     policies: dict[str, ValidationPolicy] = {}  # looked up once per source and batch
     for index, record in enumerate(records):
-        key = (record["canonical_url"], record["content_hash"])
-        if key in first_of:
-            repeats[index] = first_of[key]
-            continue
-        first_of[key] = index
         source = record["source"]
         if source not in policies:
             policies[source] = _policy(source)
         groups.setdefault(policies[source], []).append((index, record))
-    failing: dict[int, list[tuple[str, str]]] = {}
+    failing: dict[int, list[tuple[str, str, dict[str, Any]]]] = {}
     for policy, rows in groups.items():
         failing.update(_validator().failing_rows(_frame(rows), policy))
-    failing.update({index: failing[first] for index, first in repeats.items() if first in failing})
+    repeats = {column: _only_exact_repeats(records, column) for column in UNIQUE_COLUMNS}
     rejections = []
     for index in sorted(failing):
         record = records[index]
-        failures = [
-            {
-                "expectation": expectation,
-                "column": column,
-                "value": _reported(record.get(REPORTED_FIELD.get(column, column))),
-            }
-            for expectation, column in failing[index]
-        ]
-        reason = "; ".join(f"{f['expectation']} ({f['column']})" for f in failures)
-        rejections.append(Rejection(index, reason, failures))
+        failures = []
+        for expectation, column, kwargs in failing[index]:
+            if expectation == UNIQUENESS and repeats[column](index):
+                continue
+            value = record.get(REPORTED_FIELD.get(column, column))
+            bound = {k: v for k, v in kwargs.items() if k in BOUND_KEYS}
+            failures.append(
+                {
+                    "expectation": expectation,
+                    "column": column,
+                    "bound": bound,
+                    "value": _reported(value),
+                    "reason": describe(expectation, column, bound, value),
+                }
+            )
+        if failures:
+            reason = "; ".join(f["reason"] for f in failures)
+            rejections.append(Rejection(index, reason, failures))
     return rejections

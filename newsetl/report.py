@@ -384,7 +384,8 @@ def render(report: Report, generated_at: datetime | None = None) -> str:
 
 def write_report(path: Path, url: str | None = None, since: date | None = None) -> Report:
     """Query the warehouse read-only and write the report to ``path``."""
-    with read_only_connection(url) as connection:
+    # only the project's own named queries run here, never SQL a user typed
+    with read_only_connection(url, allow_superuser=True) as connection:
         report = collect(connection, since)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render(report), encoding="utf-8")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,6 +44,11 @@ PARAM_TYPES: dict[str, tuple[Callable[[str], Any], type[TypeEngine[Any]]]] = {
     "date": (date.fromisoformat, Date),
     "any": (str, NullType),  # bound untyped: what ad-hoc SQL's parameters get
 }
+READER_ROLE = "newsetl_reader"  # created by migration 0004: SELECT on the warehouse only
+DEFAULT_TIMEOUT = 30.0  # seconds a query may run
+SQLITE_PROGRESS_STEPS = 10_000  # virtual-machine steps between two looks at the clock
+# server-side rights a query's login must not have: they reach files and programs
+SERVER_ROLES = ("pg_execute_server_program", "pg_read_server_files", "pg_write_server_files")
 SQLITE_READ_PRAGMAS = frozenset(
     {"table_info", "table_xinfo", "index_list", "index_info", "index_xinfo", "foreign_key_list"}
 )
@@ -50,6 +56,10 @@ SQLITE_READ_PRAGMAS = frozenset(
 
 class QueryError(ValueError):
     """A named query that does not exist, is malformed, or got a bad parameter."""
+
+
+class QueryRefused(QueryError):
+    """The login may do more than read the warehouse, or the reader role is missing."""
 
 
 @dataclass(frozen=True)
@@ -178,12 +188,57 @@ def _prepare_every_statement(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.prepare_threshold = 0
 
 
+def _sqlite_deadline(dbapi_connection: Any, timeout: float) -> None:
+    """Interrupt any statement still running ``timeout`` seconds from now."""
+    deadline = time.monotonic() + timeout
+    dbapi_connection.set_progress_handler(
+        lambda: int(time.monotonic() > deadline), SQLITE_PROGRESS_STEPS
+    )
+
+
+def _postgres_reader(connection: Connection, timeout: float, allow_superuser: bool) -> None:
+    """Bound the statement's time and take the reader role's rights for the transaction.
+
+    ``SET ROLE`` is no boundary for a superuser (``RESET ROLE`` undoes it): such logins,
+    and those that may run programs or touch the server's files, are refused unless
+    ``allow_superuser`` says the caller accepts that.
+    """
+    connection.execute(
+        text("SELECT set_config('statement_timeout', :ms, true)"),
+        {"ms": str(max(1, round(timeout * 1000)))},
+    )
+    login = connection.execute(
+        text(
+            "SELECT session_user, rolsuper, "
+            + " OR ".join(f"pg_has_role(session_user, '{r}', 'MEMBER')" for r in SERVER_ROLES)
+            + ", (SELECT pg_has_role(session_user, oid, 'MEMBER') FROM pg_roles"
+            f" WHERE rolname = '{READER_ROLE}') FROM pg_roles WHERE rolname = session_user"
+        )
+    ).one()
+    name, superuser, server_rights, reader = login
+    if (superuser or server_rights) and not allow_superuser:
+        kind = "a superuser" if superuser else "a role with server file or program rights"
+        raise QueryRefused(
+            f"refused: {name} is {kind}; query as a login in role {READER_ROLE} "
+            f"(CREATE ROLE analyst LOGIN IN ROLE {READER_ROLE}) or pass --allow-superuser"
+        )
+    if not reader:
+        raise QueryRefused(
+            f"refused: {name} is not a member of {READER_ROLE}; run `newsetl db upgrade` "
+            f"and GRANT {READER_ROLE} TO {name}"
+        )
+    connection.execute(text(f"SET LOCAL ROLE {READER_ROLE}"))
+
+
 @contextmanager
-def read_only_connection(url: str | None = None) -> Iterator[Connection]:
+def read_only_connection(
+    url: str | None = None, *, timeout: float = DEFAULT_TIMEOUT, allow_superuser: bool = False
+) -> Iterator[Connection]:
     """A connection that cannot change the warehouse; everything is rolled back at the end.
 
     SQLite is opened ``mode=ro`` with ``query_only`` and an authorizer; PostgreSQL sessions
-    default to read-only and the transaction (one snapshot) is ``READ ONLY`` too.
+    default to read-only, the transaction (one snapshot) is ``READ ONLY`` too and runs as
+    :data:`READER_ROLE`. A statement running longer than ``timeout`` seconds is cancelled.
     """
     engine = make_engine(url, read_only=True)
     postgres = engine.dialect.name == "postgresql"
@@ -194,6 +249,9 @@ def read_only_connection(url: str | None = None) -> Iterator[Connection]:
                 connection.execute(
                     text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 )
+                _postgres_reader(connection, timeout, allow_superuser)
+            else:
+                _sqlite_deadline(connection.connection.dbapi_connection, timeout)
             try:
                 yield connection
             finally:
@@ -205,6 +263,9 @@ def read_only_connection(url: str | None = None) -> Iterator[Connection]:
 def run_query(
     connection: Connection, query: NamedQuery, overrides: Mapping[str, str] | None = None
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Run a query with its parameters bound; returns the column names and the rows."""
+    """Run a query with its parameters bound; returns the column names and the rows (no
+    columns for a statement that returns no rows: ``BEGIN``, ``SET``, ``LOCK``, ...)."""
     result = connection.execute(query.statement(), query.values(overrides))
+    if not result.returns_rows:
+        return [], []
     return list(result.keys()), [tuple(row) for row in result]

@@ -13,6 +13,8 @@ from __future__ import annotations
 import codecs
 import re
 
+from spiders.plausibility import implausible
+
 PRESCAN_BYTES = 4096
 HEAD_END = re.compile(rb"</head\s*>|<body[\s>]", re.IGNORECASE)
 MAX_HEAD_BYTES = 64 * 1024
@@ -141,13 +143,14 @@ def sniffed_encoding(body: bytes) -> str:
 def detect_encoding(body: bytes, content_type: str | bytes | None = None) -> str:
     """The encoding to decode ``body`` with: BOM, header, declaration, then sniffing.
 
-    A declaration the bytes contradict (a GBK page labelled UTF-8) gives way to sniffing
-    when the sniffed encoding reads the bytes cleanly.
+    A declaration the bytes contradict (a GBK page labelled UTF-8), or that makes mojibake
+    of them (a UTF-8 page labelled latin-1, see :mod:`spiders.plausibility`), gives way to
+    sniffing when the sniffed encoding reads the bytes cleanly.
     """
     if bom := bom_encoding(body):
         return bom
     declared = header_encoding(content_type) or declared_encoding(body)
-    if declared and _reads(body, declared):
+    if declared and _reads(body, declared) and not implausible(body.decode(declared)):
         return declared
     sniffed = sniffed_encoding(body)
     return sniffed if declared is None or _reads(body, sniffed) else declared

@@ -31,7 +31,7 @@ from schemas.migrate import require_current
 from schemas.models import PipelineRun
 from spiders.drift import MAX_MISSING_SHARE, drift_message
 from spiders.publishers import canonical_url
-from spiders.spiders.base import ERROR
+from spiders.spiders.base import ERROR, FAILED_ARTICLES
 
 AIRFLOW_RUN_ENV = "AIRFLOW_CTX_DAG_RUN_ID"
 
@@ -51,6 +51,7 @@ def crawl_counts(stats: dict[str, Any]) -> dict[str, Any]:
         - stats.get("newsetl/skipped/deleted", 0),
         "blocked": stats.get("newsetl/blocked", 0),
         "errors": stats.get("newsetl/error", 0),
+        "failed article pages": stats.get(FAILED_ARTICLES, 0),
         "retries": stats.get("retry/count", 0),
     }
 
@@ -68,6 +69,17 @@ def crawl_failed(stats: dict[str, Any]) -> bool:
         if key.startswith("downloader/response_status_count/") and key[-3] in "23"
     )
     return answered == 0
+
+
+def crawl_status(stats: dict[str, Any]) -> str:
+    """``failed`` (see :func:`crawl_failed`), ``degraded`` when the layout drifted (see
+    :mod:`spiders.drift`), ``partial`` when article pages failed for good (errors after
+    retries, blocks, unreadable text: nothing landed for them), else ``success``."""
+    if crawl_failed(stats):
+        return "failed"
+    if stats.get("newsetl/drift"):
+        return "degraded"
+    return "partial" if stats.get(FAILED_ARTICLES) else "success"
 
 
 class LandingPipeline:
@@ -187,14 +199,14 @@ class LandingPipeline:
             counts["drift"] = alarms
             message = f"{drift_message(alarms)}; {message}"
             self.crawler.stats.set_value("newsetl/drift", drift_message(alarms))
-        failed = crawl_failed(stats)
+            stats["newsetl/drift"] = drift_message(alarms)
         with session_scope(self.engine) as session:
             run = session.get(PipelineRun, self.run_id)
             finish_run(
                 session,
                 run,
                 counts,
-                status="failed" if failed else "degraded" if alarms else "success",
+                status=crawl_status(stats),
                 message=message,
             )
         self.engine.dispose()

@@ -101,3 +101,29 @@ def use_warehouse(warehouse_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """Point ``NEWSETL_DATABASE_URL`` (what the CLI reads) at the test warehouse."""
     monkeypatch.setenv("NEWSETL_DATABASE_URL", warehouse_url)
     return warehouse_url
+
+
+@pytest.fixture
+def reader_url(warehouse_url: str) -> Iterator[str]:
+    """The warehouse URL as an analyst logs in: on PostgreSQL a login role of its own that
+    is only a member of the reader role (migration 0004); on SQLite the file itself."""
+    if not warehouse_url.startswith("postgresql"):
+        yield warehouse_url
+        return
+    from schemas.queries import READER_ROLE
+
+    name = f"newsetl_analyst_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(make_url(database_url(warehouse_url)), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE ROLE {name} LOGIN IN ROLE {READER_ROLE}"))
+    yield make_url(warehouse_url).set(username=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP ROLE IF EXISTS {name}"))
+    admin.dispose()
+
+
+@pytest.fixture
+def use_reader(reader_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Point ``NEWSETL_DATABASE_URL`` at the warehouse as an analyst reads it."""
+    monkeypatch.setenv("NEWSETL_DATABASE_URL", reader_url)
+    return reader_url

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, func, select
 
 from newsetl.cli.app import DatabaseOption, app
 from newsetl.cli.errors import USAGE, CliError
+from newsetl.cli.markup import shown
 from newsetl.cli.output import console, err_console, summary_table
 from newsetl.cli.progress import crawl_progress
 from newsetl.cli.warehouse import open_warehouse
@@ -20,6 +21,7 @@ from schemas.models import PipelineRun, RawDocument, Source
 from schemas.sources import load_sources
 
 LOG_DIR = Path("data/logs")
+EXIT_CODES = {"success": 0, "failed": 1, "degraded": 1, "partial": 3}  # by pipeline_run status
 
 ArgOption = typer.Option(
     None,
@@ -85,7 +87,7 @@ def report_crawl(engine: Engine, name: str, stats: dict[str, Any]) -> str:
             ).one_or_none()
     if run is None:
         reason = stats.get("newsetl/start_error") or stats.get("finish_reason") or "did not start"
-        err_console.print(f"crawl {name} failed: {reason}", highlight=False, soft_wrap=True)
+        err_console.print(f"crawl {name} failed: {shown(reason)}", highlight=False, soft_wrap=True)
         return "failed"
     counts = {k: v for k, v in (run.counts or {}).items() if isinstance(v, int)}
     console.print(summary_table(f"crawl {name} · run {run_id} · {run.status}", counts))
@@ -99,11 +101,12 @@ def report_crawl(engine: Engine, name: str, stats: dict[str, Any]) -> str:
         table.add_column("url", overflow="fold")
         table.add_column("reason", overflow="fold")
         for problem in problems:
-            table.add_row(problem["kind"], problem["url"], problem["reason"])
+            table.add_row(*(shown(problem[k]) for k in ("kind", "url", "reason")))
         console.print(table)
     if run.status != "success":
         err_console.print(
-            f"crawl {name} (run {run_id}) {run.status}: {run.message or 'see its problems'}",
+            f"crawl {name} (run {run_id}) {run.status}: "
+            f"{shown(run.message or 'see its problems above')}",
             highlight=False,
             soft_wrap=True,
         )
@@ -135,10 +138,11 @@ def crawl_command(
 
     Shows progress, then the crawl's counts and problems from its `pipeline_run`, then one
     machine-readable last line on stdout:
-    `run_id=<pipeline_run id> status=<success|degraded|failed> batch=<JSONL batch file>`.
-    Exit code 0 on success, 1 when the crawl failed (did not start, did not finish, or no page
-    answered) or ended degraded (too many article pages without title or body: the site's
-    layout drifted), 2 for an unknown spider or a malformed -a/-s value.
+    `run_id=<pipeline_run id> status=<success|partial|degraded|failed> batch=<JSONL batch
+    file>`. Exit code 0 on success, 1 when the crawl failed (did not start, did not finish, or
+    no page answered) or ended degraded (too many article pages without title or body: the
+    site's layout drifted), 2 for an unknown spider or a malformed -a/-s value, 3 when it was
+    partial (article pages failed for good: listed among the problems).
     """
     from spiders.runner import check_arguments, run_crawls
 
@@ -157,7 +161,7 @@ def crawl_command(
         status = report_crawl(engine, spider, stats)
     run_id = stats.get("newsetl/run_id", "")
     typer.echo(f"run_id={run_id} status={status} batch={stats.get('newsetl/batch_file', '')}")
-    raise typer.Exit(0 if status == "success" else 1)
+    raise typer.Exit(EXIT_CODES.get(status, 1))
 
 
 @app.command("run")
@@ -168,7 +172,8 @@ def run_command(
 ) -> None:
     """Crawl every enabled source, then run the ETL on everything landed.
 
-    The crawls run together in one process; exit code 1 when a crawl or the ETL failed.
+    The crawls run together in one process; exit code 1 when a crawl or the ETL failed, 3
+    when a crawl was partial (as for `newsetl crawl`).
     """
     from newsetl.cli.etl import run_etl_with_progress
     from spiders.runner import run_crawls
@@ -181,5 +186,12 @@ def run_command(
             all_stats = run_crawls(names, None, settings, progress.watch)
         statuses = [report_crawl(engine, name, stats) for name, stats in all_stats.items()]
         etl_ok = run_etl_with_progress(engine)
-    if not etl_ok or any(status != "success" for status in statuses):
-        raise typer.Exit(1)
+    worst = max((EXIT_CODES.get(status, 1) for status in statuses), default=0, key=_severity)
+    if not etl_ok:
+        worst = 1
+    raise typer.Exit(worst)
+
+
+def _severity(code: int) -> int:
+    """Exit codes ordered by how bad they are: failure (1) over partial (3) over success."""
+    return {0: 0, 3: 1, 1: 2}[code]

@@ -7,7 +7,7 @@ import typer
 from newsetl.cli.app import DatabaseOption, app
 from newsetl.cli.errors import CliError
 from newsetl.cli.output import console
-from newsetl.cli.warehouse import open_warehouse, shown
+from newsetl.cli.warehouse import open_warehouse, shown_url
 from schemas.db import sqlite_file
 from schemas.migrate import current, head, upgrade
 
@@ -24,7 +24,7 @@ def upgrade_command(
     with open_warehouse(database_url, migrated=False) as engine:
         upgrade(engine, revision)
         console.print(
-            f"warehouse {shown(engine.url)} at revision [bold]{current(engine)}[/]",
+            f"warehouse {shown_url(engine.url)} at revision [bold]{current(engine)}[/]",
             soft_wrap=True,
         )
 

@@ -9,6 +9,7 @@ from newsetl.cli.app import DatabaseOption, app
 from newsetl.cli.crawl import VerboseOption, crawl_settings, say_log_file
 from newsetl.cli.errors import USAGE, CliError
 from newsetl.cli.etl import warehouse_totals
+from newsetl.cli.markup import shown
 from newsetl.cli.output import (
     console,
     crawl_columns,
@@ -17,7 +18,7 @@ from newsetl.cli.output import (
     summary_table,
 )
 from newsetl.cli.progress import crawl_progress
-from newsetl.cli.warehouse import open_warehouse, shown
+from newsetl.cli.warehouse import open_warehouse, shown_url
 
 NEXT_STEPS = """next:
   newsetl query "SELECT title, author, published_at FROM article"
@@ -36,7 +37,7 @@ def per_source_table(rows: list[dict]) -> Table:
     for column in shaped[0] if shaped else []:
         table.add_column(column, justify="left" if column == "source" else "right", no_wrap=True)
     for row in shaped:
-        table.add_row(*(str(value) for value in row.values()))
+        table.add_row(*(shown(value) for value in row.values()))
     return table
 
 
@@ -61,7 +62,7 @@ def demo_command(
         serve_forever(port, lambda line: console.print(line, highlight=False, soft_wrap=True))
         return
     with open_warehouse(database_url, migrated=False) as engine:
-        err_console.print(f"demo into the warehouse {shown(engine.url)}", highlight=False)
+        err_console.print(f"demo into the warehouse {shown_url(engine.url)}", highlight=False)
         err_console.print(f"note: {DELIBERATE_FAULTS}", highlight=False)
         settings = crawl_settings(None, None, "demo", verbose)
         say_log_file(settings)

@@ -34,10 +34,13 @@ class ExtractFormat(StrEnum):
     text = "text"
 
 
-def _warn(message: str) -> None:
+def _warn(label: str, *data: object) -> None:
+    """``label`` (Rich markup) then ``data`` (values from the page or the user, shown
+    literally), on stderr."""
+    from newsetl.cli.markup import shown
     from newsetl.cli.output import err_console
 
-    err_console.print(message, soft_wrap=True)
+    err_console.print(f"{label}: {' '.join(shown(d) for d in data)}", soft_wrap=True)
 
 
 def fetch(url: str) -> tuple[bytes, str | None]:
@@ -58,7 +61,7 @@ def published_utc(published: str | None, source: str) -> str | None:
     try:
         return parse_published(published, datetime.now(UTC), zone).value.isoformat()
     except UnparsableDate as error:
-        _warn(f"[yellow]published date not understood[/]: {error}")
+        _warn("[yellow]published date not understood[/]", error)
         return None
 
 
@@ -93,6 +96,7 @@ def extract_fields(
 def _print_text(fields: dict[str, Any]) -> None:
     from rich.table import Table
 
+    from newsetl.cli.markup import shown
     from newsetl.cli.output import console
 
     table = Table(show_header=False, title="extracted", title_justify="left")
@@ -102,9 +106,9 @@ def _print_text(fields: dict[str, Any]) -> None:
         if name == "images":
             value = "\n".join(f"{i['url']}  {i['caption'] or ''}".rstrip() for i in value)
         if name != "body_text":
-            table.add_row(name, "" if value is None else str(value))
+            table.add_row(name, "" if value is None else shown(value))
     console.print(table)
-    console.print(fields["body_text"] or "[red](no body found)[/]")
+    console.print(shown(fields["body_text"]) if fields["body_text"] else "[red](no body found)[/]")
 
 
 @app.command("extract")
@@ -132,7 +136,7 @@ def extract_command(
         try:
             body, content_type = fetch(page)
         except (urllib.error.URLError, TimeoutError, ValueError) as error:
-            _warn(f"[red]cannot fetch {page}[/]: {error}")
+            _warn("[red]cannot fetch[/]", page, error)
             raise typer.Exit(1) from None
         url = url or page
     elif page == "-":
@@ -143,7 +147,7 @@ def extract_command(
             raise typer.BadParameter(f"no such file: {page}", param_hint="PAGE")
         body = path.read_bytes()
     if not body.strip():
-        _warn(f"[red]empty page[/]: {'stdin' if page == '-' else page} holds no HTML")
+        _warn("[red]empty page[/]", "stdin" if page == "-" else page, "holds no HTML")
         raise typer.Exit(1)
     try:
         fields = extract_fields(body, url, encoding, content_type)

@@ -12,6 +12,7 @@ from etl.export import export_hexo
 from newsetl.cli.app import DatabaseOption, app
 from newsetl.cli.errors import USAGE, CliError
 from newsetl.cli.etl import warehouse_totals
+from newsetl.cli.markup import shown
 from newsetl.cli.output import console, etl_rows, summary_table
 from newsetl.cli.warehouse import open_warehouse
 from newsetl.importer import ImportResult, import_files
@@ -33,7 +34,7 @@ def print_import(result: ImportResult) -> None:
     table.add_column("reason", overflow="fold")
     for outcome in result.files:
         style = STATUS_STYLE.get(outcome.status, "")
-        table.add_row(str(outcome.path), f"[{style}]{outcome.status}[/]", outcome.reason)
+        table.add_row(shown(outcome.path), f"[{style}]{outcome.status}[/]", shown(outcome.reason))
     console.print(table)
     if result.etl is not None:
         etl = result.etl
@@ -82,7 +83,7 @@ def export_command(
     with open_warehouse(database_url) as engine:
         _prepare_folder(out_dir, clean)
         written = export_hexo(engine, out_dir, proxy)
-    console.print(f"wrote {len(written)} {fmt.value} posts to {out_dir}", highlight=False)
+    console.print(f"wrote {len(written)} {fmt.value} posts to {shown(out_dir)}", highlight=False)
 
 
 def _prepare_folder(out_dir: Path, clean: bool) -> None:

@@ -20,6 +20,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from newsetl.cli.markup import CONTROL, shown
+
 console = Console()
 err_console = Console(stderr=True)
 
@@ -33,6 +35,7 @@ ETL_LABELS = {
     "loaded": "loaded (new)",
     "updated": "updated",
     "unchanged": "unchanged",
+    "unsafe_urls_dropped": "unsafe image URLs dropped",
 }
 # The columns of a crawl's progress and per-source summaries: keys of
 # ``spiders.pipelines.crawl_counts`` (the ``skipped (…)`` kinds summed under ``skipped``).
@@ -82,11 +85,11 @@ def summary_table(
     title: str, counts: Mapping[str, Any], header: str = "this run", label: str = "count"
 ) -> Table:
     """A two-column table of counts, in the order given; indented names are details."""
-    table = Table(title=title, title_justify="left")
+    table = Table(title=shown(title), title_justify="left")
     table.add_column(label)
     table.add_column(header, justify="right")
     for name, value in counts.items():
-        table.add_row(name, str(value), style="dim" if name.startswith(" ") else None)
+        table.add_row(shown(name), shown(value), style="dim" if name.startswith(" ") else None)
     return table
 
 
@@ -102,8 +105,9 @@ def _plain(value: Any) -> Any:
 
 
 def _cell(value: Any) -> str:
-    """A value as one table or TSV cell: empty for NULL, line breaks and tabs as spaces."""
-    return "" if value is None else " ".join(str(_plain(value)).split())
+    """A value as one table or TSV cell: empty for NULL, line breaks and tabs as spaces,
+    other control characters as ``�``."""
+    return "" if value is None else CONTROL.sub("\ufffd", " ".join(str(_plain(value)).split()))
 
 
 def print_rows(
@@ -131,7 +135,7 @@ def print_rows(
     else:
         table = Table(title=title or None, title_justify="left")
         for column in columns:
-            table.add_column(column, min_width=3)  # columns shrink to fit the terminal
+            table.add_column(shown(column), min_width=3)  # columns shrink to fit the terminal
         for row in rows:  # cells do not wrap: what does not fit ends in an ellipsis
             table.add_row(*(Text(_cell(v), no_wrap=True, overflow="ellipsis") for v in row))
             count += 1

@@ -9,11 +9,14 @@ from sqlalchemy.exc import DBAPIError, StatementError
 
 from newsetl.cli.app import DatabaseOption, app
 from newsetl.cli.errors import UPGRADE, USAGE, CliError, describe_database_error
-from newsetl.cli.output import OutputFormat, console, print_rows
-from newsetl.cli.warehouse import shown
+from newsetl.cli.markup import shown
+from newsetl.cli.output import OutputFormat, console, err_console, print_rows
+from newsetl.cli.warehouse import shown_url
 from schemas.queries import (
+    DEFAULT_TIMEOUT,
     NamedQuery,
     QueryError,
+    QueryRefused,
     adhoc_query,
     get_query,
     is_query_name,
@@ -23,6 +26,8 @@ from schemas.queries import (
 )
 
 WRITE_REFUSED = {"25006", "SQLITE_READONLY", "SQLITE_AUTH"}
+CANCELLED = {"57014", "SQLITE_INTERRUPT"}  # the statement timeout struck
+PRIVILEGE_REFUSED = {"42501"}
 SEVERAL_STATEMENTS = ("one statement at a time", "cannot insert multiple commands")
 
 
@@ -36,13 +41,17 @@ def _parse_params(pairs: list[str]) -> dict[str, str]:
     return params
 
 
-def _explain(error: DBAPIError, database_url: str | None) -> str:
+def _explain(error: DBAPIError, timeout: float, database_url: str | None) -> str:
     """Why the database refused a statement (or the connection), in one line."""
     if error.statement is None:
-        return describe_database_error(error, f"the warehouse {shown(database_url)}")
+        return describe_database_error(error, f"the warehouse {shown_url(database_url)}")
     original = error.orig
     code = getattr(original, "sqlstate", None) or getattr(original, "sqlite_errorname", None)
     reason = str(original).strip().splitlines()[0] if str(original).strip() else repr(original)
+    if code in CANCELLED:
+        return f"cancelled: the statement ran longer than {timeout:g} s (--timeout)"
+    if code in PRIVILEGE_REFUSED:
+        return f"refused: `newsetl query` may only read the warehouse ({reason})"
     if code in WRITE_REFUSED:
         return f"refused: `newsetl query` is read-only and changes nothing ({reason})"
     if any(marker in reason for marker in SEVERAL_STATEMENTS):
@@ -59,7 +68,7 @@ def _print_list() -> None:
             f"{p.name}: {p.type} = {repr(p.default) if p.type == 'str' else p.default}"
             for p in query.params
         )
-        table.add_row(query.name, query.description, params)
+        table.add_row(query.name, shown(query.description), shown(params))
     console.print(table)
 
 
@@ -76,6 +85,14 @@ def query_command(
         help="Output format; auto: a table on a terminal, else TSV (tab-separated, a header).",
     ),
     list_: bool = typer.Option(False, "--list", help="List the named queries and exit."),
+    timeout: float = typer.Option(
+        DEFAULT_TIMEOUT, "--timeout", min=0.001, help="Cancel the statement after SECONDS."
+    ),
+    allow_superuser: bool = typer.Option(
+        False,
+        "--allow-superuser",
+        help="Run even when the login is a PostgreSQL superuser (who can undo the read-only role).",
+    ),
     database_url: str | None = DatabaseOption,
 ) -> None:
     """Run a named query or a SQL statement, read-only, and print its rows."""
@@ -93,14 +110,23 @@ def query_command(
     except QueryError as error:
         raise CliError(str(error), USAGE) from error
     try:
-        with read_only_connection(database_url) as connection:
+        with read_only_connection(
+            database_url, timeout=timeout, allow_superuser=allow_superuser
+        ) as connection:
             if MigrationContext.configure(connection).get_current_revision() is None:
-                raise CliError(f"the warehouse {shown(database_url)} is empty: {UPGRADE} first")
+                raise CliError(f"the warehouse {shown_url(database_url)} is empty: {UPGRADE} first")
             columns, rows = run_query(connection, named, params)
+    except QueryRefused as error:
+        raise CliError(str(error), USAGE) from error
     except FileNotFoundError as error:
         raise CliError(str(error)) from error
     except DBAPIError as error:
-        raise CliError(_explain(error, database_url)) from error
+        raise CliError(_explain(error, timeout, database_url)) from error
     except StatementError as error:
         raise CliError(f"query failed: {error.orig}") from error
+    if not columns:
+        err_console.print(
+            "the statement returned no rows (nothing is kept: it is rolled back)", soft_wrap=True
+        )
+        return
     print_rows(columns, rows, fmt, title="" if named.name == "sql" else named.name)

@@ -10,7 +10,7 @@ import typer
 from newsetl.cli.app import DatabaseOption, app
 from newsetl.cli.errors import USAGE, CliError, database_errors
 from newsetl.cli.output import console, summary_table
-from newsetl.cli.warehouse import shown
+from newsetl.cli.warehouse import shown_url
 from newsetl.report import write_report
 
 
@@ -27,7 +27,7 @@ def report_command(
         first_day = date.fromisoformat(since) if since else None
     except ValueError:
         raise CliError(f"--since {since!r} is not a date (YYYY-MM-DD)", USAGE) from None
-    with database_errors(f"the warehouse {shown(database_url)}"):
+    with database_errors(f"the warehouse {shown_url(database_url)}"):
         try:
             report = write_report(path, database_url, first_day)
         except FileNotFoundError as error:

@@ -14,7 +14,7 @@ from schemas.db import checkpoint, make_engine, parse_database_url
 from schemas.migrate import require_current
 
 
-def shown(url: str | URL | None) -> str:
+def shown_url(url: str | URL | None) -> str:
     """A warehouse URL as users write it: no password, no driver suffix."""
     parsed = url if isinstance(url, URL) else parse_database_url(url)
     return parsed.set(drivername=parsed.get_backend_name()).render_as_string(hide_password=True)
@@ -31,7 +31,7 @@ def open_warehouse(database_url: str | None, *, migrated: bool = True) -> Iterat
     """
     engine = make_engine(database_url)
     try:
-        with database_errors(f"the warehouse {shown(engine.url)}"):
+        with database_errors(f"the warehouse {shown_url(engine.url)}"):
             if migrated:
                 require_current(engine)
             yield engine

@@ -15,7 +15,6 @@ from datetime import date
 from functools import cached_property
 from typing import Any, ClassVar, TypeVar
 
-import html5lib
 from parsel import Selector
 
 from schemas.items import ArticleItem
@@ -27,7 +26,11 @@ ATTRIBUTE_MARK = "__newsetl_attribute__"
 def browser_tree(text: str) -> Selector:
     """The page as a browser builds it (HTML5 tree construction, html5lib): ``<p>`` stays
     inside ``<h1>``, which lxml's HTML parser closes early. About 25 times lxml's cost
-    (docs/benchmarks.md), so only article pages whose markup needs it use it."""
+    (docs/benchmarks.md), so only article pages whose markup needs it use it; imported here
+    so that commands which never build one (``newsetl extract`` of a generic page) start
+    faster."""
+    import html5lib
+
     tree = html5lib.parse(text, treebuilder="lxml", namespaceHTMLElements=False)
     return Selector(root=tree.getroot(), type="html")
 

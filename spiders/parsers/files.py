@@ -19,6 +19,7 @@ import yaml
 from schemas.items import ArticleItem
 from spiders.encoding import decode
 from spiders.parsers.base import LayoutParser, attribute
+from spiders.plausibility import implausible
 from spiders.publishers import canonical_url, url_from_images
 
 
@@ -31,15 +32,50 @@ PARAGRAPH_BREAK = re.compile(r"\u3000\u3000|\r?\n")
 HEADLINE = re.compile(r"\A(?:(?P<kicker>.+?)——)?(?P<title>.+?)(?:（(?P<column>[^（）]{1,20})）)?\Z")
 MAX_HEADLINE_CHARS = 200
 MAX_UNREADABLE_SHARE = 0.02  # control or undecodable characters a text file may contain
+DAMAGE_ALLOWANCE = 16  # ... and however short the file, what a few flipped bytes make
+MAX_FRONT_MATTER_CHARS = 64 * 1024
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+class _FrontMatterLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without aliases: ``*name`` lets a few lines stand for billions
+    of values (an alias bomb); front matter written by people or Hexo never needs one."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, f"aliases (*{event.anchor}) are not allowed", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+def load_front_matter(text: str) -> Any:
+    """The YAML of a front-matter block, read safely: no tags beyond the standard ones, no
+    aliases, bounded size and nesting. Raises :class:`FileRejected` with the reason."""
+    if len(text) > MAX_FRONT_MATTER_CHARS:
+        raise FileRejected(
+            f"front matter too large: {len(text):,} characters (limit {MAX_FRONT_MATTER_CHARS:,})"
+        )
+    try:
+        return yaml.load(text, Loader=_FrontMatterLoader)  # a SafeLoader: no arbitrary objects
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise FileRejected(f"broken YAML front matter{where}: {problem}") from None
+    except RecursionError:
+        raise FileRejected("broken YAML front matter: nested too deeply") from None
 
 
 def _text(value: Any) -> str | None:
-    """A front-matter scalar as stripped text; YAML dates back to ISO 8601."""
+    """A front-matter scalar as stripped text; YAML dates back to ISO 8601. NULs and lone
+    surrogates (YAML escapes can make both; no database stores them) become U+FFFD."""
     if value is None:
         return None
     if isinstance(value, datetime | date):
         return value.isoformat()
-    text = str(value).strip()
+    text = UNSTORABLE.sub("\ufffd", str(value)).strip()
     return text or None
 
 
@@ -51,13 +87,7 @@ class HexoPost(LayoutParser):
         match = FRONT_MATTER.match(self.text)
         if match is None:
             raise FileRejected("no front matter: a Hexo post starts with a '---' block")
-        try:
-            data = yaml.safe_load(match["yaml"])
-        except yaml.YAMLError as error:
-            mark = getattr(error, "problem_mark", None)
-            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-            raise FileRejected(f"broken YAML front matter{where}: {problem}") from None
+        data = load_front_matter(match["yaml"])
         if not isinstance(data, dict):
             raise FileRejected("front matter is not a mapping of keys to values")
         return data
@@ -187,17 +217,32 @@ class PlainTextArticle(LayoutParser):
         return "\n".join(paragraphs) or None
 
 
+def _binary(unreadable: int, total: int) -> bool:
+    """Whether ``unreadable`` of ``total`` characters (or bytes) make a file binary: more
+    than a share of it, and more than a few flipped bytes of a damaged text make."""
+    return unreadable > DAMAGE_ALLOWANCE and unreadable > MAX_UNREADABLE_SHARE * total
+
+
 def decode_article_file(raw: bytes) -> tuple[str, str]:
     """A file's text and encoding (GBK, GB2312, UTF-8 with or without BOM, ...).
 
-    Raises :class:`FileRejected` for binary content: NUL bytes, or more than a few control
-    or undecodable characters.
+    Raises :class:`FileRejected` for binary content: NUL bytes, control or undecodable
+    characters beyond what a few damaged bytes of a text file make. A UTF-8 text with a few
+    damaged bytes stays UTF-8 (byte sniffing would make mojibake of it), the damage shown
+    as U+FFFD.
     """
-    if b"\x00" in raw[:65536] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise FileRejected("binary file: contains NUL bytes, not text")
+    utf16 = raw.startswith((b"\xff\xfe", b"\xfe\xff"))
+    nuls = raw.count(b"\x00")
+    if not utf16 and _binary(nuls, len(raw)):
+        raise FileRejected(f"binary file: {nuls} NUL bytes, not text")
     text, encoding = decode(raw)
+    if encoding != "utf-8" and not utf16 and implausible(text):
+        damaged = raw.decode("utf-8", errors="replace")
+        if not implausible(damaged):
+            text, encoding = damaged.removeprefix("\ufeff"), "utf-8"
+    text = text.replace("\x00", "\ufffd")
     unreadable = sum(1 for c in text if c == "\ufffd" or (c < " " and c not in "\t\r\n\f"))
-    if text and unreadable / len(text) > MAX_UNREADABLE_SHARE:
+    if _binary(unreadable, len(text)):
         raise FileRejected(f"binary file: {unreadable} of {len(text)} characters unreadable")
     return text, encoding
 

@@ -14,10 +14,12 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy import signals
+from scrapy.crawler import Crawler
 from scrapy.exceptions import DownloadCancelledError, DownloadTimeoutError, IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 from twisted.python.failure import Failure
 
 from schemas.db import make_engine
@@ -28,10 +30,13 @@ from spiders.drift import REQUIRED_FIELDS, FieldTally, present
 from spiders.encoding import bom_encoding, declared_encoding, header_encoding
 from spiders.encoding import decode as decode_body
 from spiders.middlewares import Blocked, RedirectLoop
+from spiders.plausibility import implausible
 
 # What the stats and ``pipeline_run.counts`` call each outcome; ``problems`` lists the URLs.
 ERROR, BLOCKED, SKIPPED = "error", "blocked", "skipped"
 MAX_PROBLEMS = 500
+LANDED_ANYWAY = {"charset"}  # error codes of pages that were still landed with their article
+FAILED_ARTICLES = "newsetl/failed_articles"  # article pages that yielded no article
 
 
 def truthy(value: Any) -> bool:
@@ -74,12 +79,21 @@ class NewsSpider(scrapy.Spider):
         self.problems: list[dict[str, str]] = []
         self.fields = FieldTally()
         self._landed: set[str] | None = None
+        self._articles: set[str] = set()  # article pages requested by this crawl
+        self._undecodable: set[str] = set()  # pages whose text is not readable
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.request_scheduled, signal=signals.request_scheduled)
+        return spider
 
     # -- incremental crawling -------------------------------------------------------------
 
     @property
     def landed_urls(self) -> set[str]:
-        """URLs of this source already in ``raw_document`` (read once per crawl)."""
+        """URLs of this source already landed with an article (read once per crawl); a
+        page landed without one (its text did not decode) is fetched again."""
         if self._landed is None:
             engine = make_engine(self.settings.get("NEWSETL_DATABASE_URL"))
             try:
@@ -89,6 +103,8 @@ class NewsSpider(scrapy.Spider):
                             select(RawDocument.url)
                             .join(Source, Source.id == RawDocument.source_id)
                             .where(Source.slug == self.source_slug)
+                            .where(RawDocument.item.is_not(None))
+                            .where(cast(RawDocument.item, Text) != "null")
                         )
                     )
             finally:
@@ -98,6 +114,7 @@ class NewsSpider(scrapy.Spider):
     def should_fetch(self, url: str) -> bool:
         """Whether an article page is new (or ``refresh`` is on); skips are counted."""
         if self.refresh or url not in self.landed_urls:
+            self._articles.add(url)
             return True
         self.note(SKIPPED, "landed", url)
         return False
@@ -138,6 +155,9 @@ class NewsSpider(scrapy.Spider):
         stats = self.crawler.stats
         stats.inc_value(f"newsetl/{kind}")
         stats.inc_value(f"newsetl/{kind}/{code}")
+        if kind != SKIPPED and code not in LANDED_ANYWAY and url in self._articles:
+            self._articles.discard(url)  # counted once, whatever else goes wrong with it
+            stats.inc_value(FAILED_ARTICLES)
         if code == "landed":
             return
         reason = f"{code}: {detail}" if detail else code
@@ -164,7 +184,8 @@ class NewsSpider(scrapy.Spider):
     def errback(self, failure: Failure) -> None:
         """Count a request that produced no usable response, with its reason."""
         request = getattr(failure, "request", None)
-        url = request.url if request is not None else "?"
+        # the URL asked for, before any redirect
+        url = (request.meta.get("redirect_urls") or [request.url])[0] if request else "?"
         error = failure.value
         if isinstance(error, Blocked):
             self.note(BLOCKED, error.reason, url, "still refused after retries")
@@ -189,12 +210,24 @@ class NewsSpider(scrapy.Spider):
         else:
             self.note(ERROR, type(error).__name__, url, str(error)[:200])
 
+    def request_scheduled(self, request: scrapy.Request, spider: Any = None) -> None:
+        """A redirect to another host, which Scrapy's offsite filter drops without a word
+        to the request's errback, is a problem of the page redirected."""
+        origins = request.meta.get("redirect_urls")
+        if not origins or request.dont_filter or request.meta.get("allow_offsite"):
+            return
+        host = urlsplit(request.url).hostname or ""
+        if not any(host == d or host.endswith("." + d) for d in self.allowed_domains):
+            self.note(ERROR, "offsite_redirect", origins[0], f"redirected to {request.url}")
+
     def decode(self, response: Response) -> tuple[str, str]:
         """The page's text and the encoding that decoded it (see :mod:`spiders.encoding`).
 
         When the bytes contradict the declared charset (HTTP header or ``<meta>``), the page
         is decoded by detection and counted as a ``charset`` error; it is still parsed and
-        landed.
+        landed. Text that no charset makes readable (see :mod:`spiders.plausibility`) is a
+        ``decoding`` error: the page lands without an article and is fetched again by the
+        next crawl.
         """
         body = response.body
         content_type = response.headers.get(b"Content-Type")
@@ -202,7 +235,15 @@ class NewsSpider(scrapy.Spider):
         declared = header_encoding(content_type) or declared_encoding(body)
         if declared and encoding != declared and not bom_encoding(body):
             self.note(ERROR, "charset", response.url, f"declared {declared}, decoded as {encoding}")
+        if problem := implausible(text):
+            self._undecodable.add(response.url)
+            self.note(ERROR, "decoding", self.origin(response), f"{encoding}: {problem}")
         return text, encoding
+
+    @staticmethod
+    def origin(response: Response) -> str:
+        """The URL the spider asked for, before any redirect."""
+        return (response.meta.get("redirect_urls") or [response.url])[0]
 
     def fetched_page(
         self,
@@ -212,6 +253,8 @@ class NewsSpider(scrapy.Spider):
         fetched_at: str | None = None,
     ) -> FetchedPage:
         """The item to yield for one fetched page (raw bytes kept as they came)."""
+        if response.url in self._undecodable:
+            article = None  # the raw bytes are kept; no article is made of unreadable text
         if article is not None and article.fetched_at is None:
             article.fetched_at = fetched_at or now_iso()
         return FetchedPage(

@@ -204,10 +204,10 @@ def test_bad_parameters_are_refused() -> None:
 # --- every named query, on both backends ------------------------------------------------
 
 
-def test_every_named_query_answers_as_expected(seeded: Seeded) -> None:
+def test_every_named_query_answers_as_expected(seeded: Seeded, reader_url: str) -> None:
     expected = expectations(seeded)
     assert set(expected) == set(list_queries())
-    with read_only_connection(seeded.url) as connection:
+    with read_only_connection(reader_url) as connection:
         for name, cases in expected.items():
             for params, rows in cases:
                 columns, got = run_query(connection, get_query(name), params)
@@ -225,7 +225,7 @@ def test_query_list_names_every_query() -> None:
         assert name in result.stdout
 
 
-def test_query_outputs_json_csv_and_table(seeded: Seeded, use_warehouse: str) -> None:
+def test_query_outputs_json_csv_and_table(seeded: Seeded, use_reader: str) -> None:
     result = runner.invoke(app, ["query", "top_authors", "--format", "json", "-p", "limit=2"])
     assert result.exit_code == 0, result.output
     assert [(r["author"], r["articles"]) for r in json.loads(result.stdout)] == [
@@ -246,7 +246,7 @@ def test_query_outputs_json_csv_and_table(seeded: Seeded, use_warehouse: str) ->
     assert "命运与共" in result.stdout and "国际论坛" in result.stdout
 
 
-def test_adhoc_sql_binds_parameters(seeded: Seeded, use_warehouse: str) -> None:
+def test_adhoc_sql_binds_parameters(seeded: Seeded, use_reader: str) -> None:
     sql = "SELECT title FROM article WHERE title = :t ORDER BY id"
     result = runner.invoke(app, ["query", sql, "-p", "t=健康 安全", "-f", "json"])
     assert result.exit_code == 0, result.output
@@ -254,7 +254,7 @@ def test_adhoc_sql_binds_parameters(seeded: Seeded, use_warehouse: str) -> None:
 
 
 @pytest.mark.parametrize("attempt", ["x' OR '1'='1", "'; DELETE FROM article; --", "x') OR 1=1 --"])
-def test_injection_attempts_are_harmless(seeded: Seeded, use_warehouse: str, attempt: str) -> None:
+def test_injection_attempts_are_harmless(seeded: Seeded, use_reader: str, attempt: str) -> None:
     engine_rows = article_count_via_cli()
     for args in (
         ["query", "SELECT title FROM article WHERE title = :t", "-p", f"t={attempt}"],
@@ -287,7 +287,7 @@ WRITES = [
 
 @pytest.mark.parametrize("statement", WRITES)
 def test_writes_are_refused_and_change_nothing(
-    seeded: Seeded, use_warehouse: str, engine: Engine, statement: str
+    seeded: Seeded, use_reader: str, engine: Engine, statement: str
 ) -> None:
     tables_before = set(inspect(engine).get_table_names())
     result = runner.invoke(app, ["query", statement])
@@ -301,7 +301,7 @@ def test_writes_are_refused_and_change_nothing(
     assert "v_article" in inspect(engine).get_view_names()
 
 
-def test_a_plain_write_names_the_reason(seeded: Seeded, use_warehouse: str) -> None:
+def test_a_plain_write_names_the_reason(seeded: Seeded, use_reader: str) -> None:
     result = runner.invoke(app, ["query", "DELETE FROM article"], env={"COLUMNS": "300"})
     assert result.exit_code == 1
     assert "refused: `newsetl query` is read-only" in result.stderr
@@ -340,7 +340,7 @@ def test_a_missing_warehouse_is_not_created(
     assert not (tmp_path / "none.db").exists()
 
 
-def test_bad_arguments_exit_2(seeded: Seeded, use_warehouse: str) -> None:
+def test_bad_arguments_exit_2(seeded: Seeded, use_reader: str) -> None:
     for args in (
         ["query", "top_terms", "-p", "since=yesterday"],
         ["query", "top_terms", "-p", "nosuch=1"],

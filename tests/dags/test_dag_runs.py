@@ -161,7 +161,8 @@ def test_every_crawl_dag_then_the_etl_dag_fill_the_warehouse_and_a_day_rerun_add
         dag_run = run(dags[dag_id], logical_date=logical_date)
         assert dag_run.state == "success", (dag_id, states(dag_run))
         crawl = runs(warehouse, "crawl")[-1]
-        assert crawl.status == "success"
+        # the ZAKER copy answers some article pages with 429, a WAF page, 500, a loop
+        assert crawl.status == ("partial" if slug == "zaker" else "success")
         assert counted(warehouse, RawDocument, RawDocument.run_id == crawl.id) > 0
         (event,) = raw_asset_events(dag_run)
         assert event["uri"] == f"newsetl://raw/{slug}"

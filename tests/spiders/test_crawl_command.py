@@ -190,7 +190,7 @@ def test_run_crawls_the_enabled_sources_then_the_etl(
         timeout=120,
         check=False,
     )
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.returncode == 3, done.stderr[-3000:]  # the ZAKER copy's failing pages: partial
     with Session(engine) as session:
         runs = session.scalars(select(PipelineRun).order_by(PipelineRun.id)).all()
         assert sorted(r.name for r in runs if r.kind == "crawl") == ["feeds", "zaker"]

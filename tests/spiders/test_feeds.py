@@ -173,7 +173,8 @@ def test_full_text_feed_of_the_e_paper(
             "category": "报纸/人民日报",
         },
     )
-    assert crawl.returncode == 0, crawl.stderr[-3000:]
+    # the item without a body links a page that answers 404: an article page lost, partial
+    assert (crawl.returncode, crawl.status) == (3, "partial"), crawl.stderr[-3000:]
     docs = [d for d in landed(module_warehouse, "zaker-feeds").values() if "content_4000" in d.url]
     [article] = [ArticleItem.from_dict(d.item) for d in docs]
     assert (article.title, article.page) == ("让绿色成为高质量发展的底色", "第01版：要闻")
