@@ -20,8 +20,11 @@ SQL = f"SELECT '{LONG}' AS title, 'line one' || char(10) || 'two' || char(9) || 
 
 def query(warehouse_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     sql = SQL if warehouse_url.startswith("sqlite") else SQL.replace("char(", "chr(")
+    superuser = (
+        [] if warehouse_url.startswith("sqlite") else ["--allow-superuser"]
+    )  # tests log in as one
     return subprocess.run(
-        [str(NEWSETL), "query", *args, sql],
+        [str(NEWSETL), "query", *superuser, *args, sql],
         env={**os.environ, "NEWSETL_DATABASE_URL": warehouse_url, **env},
         capture_output=True,
         text=True,
@@ -57,8 +60,9 @@ def test_a_terminal_table_cuts_long_values_instead_of_wrapping(warehouse_url: st
 def test_a_closed_pipe_ends_the_query_quietly(warehouse_url: str) -> None:
     rows = "SELECT n FROM (WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c "
     rows += "WHERE n < 100000) SELECT n FROM c) AS numbers"
+    superuser = "" if warehouse_url.startswith("sqlite") else "--allow-superuser"
     done = subprocess.run(
-        f'"{NEWSETL}" query "{rows}" | head -2',
+        f'"{NEWSETL}" query {superuser} "{rows}" | head -2',
         shell=True,
         env={**os.environ, "NEWSETL_DATABASE_URL": warehouse_url},
         capture_output=True,
