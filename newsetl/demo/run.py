@@ -50,6 +50,7 @@ class DemoResult:
 
     crawls: dict[str, dict[str, Any]] = field(default_factory=dict)
     files: dict[Any, tuple[int, bool]] = field(default_factory=dict)
+    unlanded: dict[Any, str] = field(default_factory=dict)  # sample files that could not land
     etl: EtlResult | None = None
     per_source: list[dict[str, Any]] = field(default_factory=list)
 
@@ -100,7 +101,7 @@ def run_demo(
         args = {s.spider: dict(s.options.get("demo_args") or {}) for s in sources}
         result.crawls = run_crawls([s.spider for s in sources], args, crawl_settings, started)
     step("landing the sample files")
-    result.files = land_files(engine, [SAMPLES])
+    result.files, result.unlanded = land_files(engine, [SAMPLES])
     step("running the ETL on everything landed")
     result.etl = run_etl(engine)
     step("indexing the terms of new articles")
@@ -131,9 +132,10 @@ def this_run_per_source(
     crawled = {s.slug: crawl_counts(result.crawls.get(s.spider, {})) for s in sources}
     files_new = sum(new for _, new in result.files.values())
     crawled["files"] = {
-        "fetched": len(result.files),
+        "fetched": len(result.files) + len(result.unlanded),
         "landed (new)": files_new,
         "skipped (already landed)": len(result.files) - files_new,
+        "errors": len(result.unlanded),
     }
     run_id = result.etl.run_id if result.etl is not None else None
     with engine.connect() as connection:
