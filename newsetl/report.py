@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from html import escape
@@ -31,7 +35,9 @@ PALETTE = (
     "#4e79a7", "#f28e2b", "#e15759", "#59a14f", "#b07aa1",
     "#76b7b2", "#edc948", "#9c755f", "#ff9da7", "#bab0ac",
 )  # fmt: skip
-DEFAULT_DAYS = 30
+DAILY_SPAN = 92  # the longest period drawn day by day; longer ones are drawn month by month
+LABEL_CELLS = 38  # a horizontal chart's label wraps at this width (CJK counts two), on at
+LABEL_LINES = 3  # most this many lines (the whole label is in its tooltip)
 TOP_N = 15
 LATEST_N = 25
 RECENT_RUNS = 50
@@ -63,7 +69,6 @@ class Chart:
     series: list[str]
     values: dict[tuple[str, str], float] = field(default_factory=dict)
     horizontal: bool = False
-    labels: dict[str, str] = field(default_factory=dict)  # short axis label per category
 
 
 def _nice_step(value: float) -> float:
@@ -78,8 +83,42 @@ def _number(value: float) -> str:
     return f"{value:g}"
 
 
-def _clip(label: str, size: int) -> str:
-    return label if len(label) <= size else label[: size - 1] + "…"
+def _cells(text: str) -> int:
+    """Display width: CJK characters take two cells, others one."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def _lines(label: str) -> list[str]:
+    """A long axis label wrapped onto a few lines after spaces and underscores (longer
+    words are cut); past :data:`LABEL_LINES` it ends in an ellipsis (its tooltip is whole)."""
+    lines = [""]
+    for word in re.findall(r"[^ _]+[ _]*|[ _]+", label):
+        if lines[-1] and _cells(lines[-1] + word.rstrip(" ")) > LABEL_CELLS:
+            lines.append("")
+        for char in word:
+            if _cells(lines[-1] + char) > LABEL_CELLS and char != " ":
+                lines.append("")
+            lines[-1] += char
+    if len(lines) > LABEL_LINES:
+        last = lines[LABEL_LINES - 1]
+        while _cells(last) > LABEL_CELLS - 1:
+            last = last[:-1]
+        lines = [*lines[: LABEL_LINES - 1], last + "…"]
+    return lines
+
+
+def time_axis(first: date, last: date) -> tuple[list[str], Callable[[str], str], str]:
+    """A continuous time axis from ``first`` to ``last``: every day, or every month when the
+    period is longer than :data:`DAILY_SPAN` days. Returns the buckets (ISO days or months,
+    with their year), the function that maps an ISO day to its bucket, and the unit."""
+    if (last - first).days < DAILY_SPAN:
+        days = [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+        return days, lambda day: day, "day"
+    months, (year, month) = [], (first.year, first.month)
+    while (year, month) <= (last.year, last.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months, lambda day: day[:7], "month"
 
 
 def _svg(chart: Chart) -> str:
@@ -88,8 +127,8 @@ def _svg(chart: Chart) -> str:
     totals = [sum(chart.values.get((c, s), 0) for s in chart.series) for c in chart.categories]
     top = 4 * _nice_step(max(totals) / 4)
     if chart.horizontal:
-        row = 24
-        x0, y0, plot_w, plot_h = 230, 6, WIDTH - 230 - 60, count * row
+        row = max(24, 13 * max(len(_lines(c)) for c in chart.categories) + 8)
+        x0, y0, plot_w, plot_h = 250, 6, WIDTH - 250 - 60, count * row
         height = plot_h + 28
     else:
         x0, y0, plot_w, plot_h = 48, 10, WIDTH - 60, 220
@@ -133,12 +172,17 @@ def _svg(chart: Chart) -> str:
                 f'data-value="{_number(value)}"><title>{escape(series)} · {escape(category)}: '
                 f"{_number(value)}</title></rect>"
             )
-        label = escape(chart.labels.get(category, category))
+        label = escape(category)
         if chart.horizontal:
             middle = y0 + start + thickness / 2 + 4
+            lines = _lines(category)
+            first = middle - 13 * (len(lines) - 1) / 2
+            spans = "".join(
+                f'<tspan x="{x0 - 8}" y="{first + 13 * n:.1f}">{escape(line)}</tspan>'
+                for n, line in enumerate(lines)
+            )
             labels.append(
-                f'<text x="{x0 - 8}" y="{middle:.1f}" text-anchor="end">'
-                f"<title>{escape(category)}</title>{escape(_clip(category, 18))}</text>"
+                f'<text text-anchor="end"><title>{escape(category)}</title>{spans}</text>'
             )
             labels.append(
                 f'<text x="{x0 + offset + 4:.1f}" y="{middle:.1f}">{_number(total)}</text>'
@@ -209,42 +253,47 @@ class Report:
     degraded: list[dict[str, Any]] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
-        """Rows behind each chart and the tables, for the command's summary."""
-        counts = {chart.id: len(chart.values) for chart in self.charts}
-        counts["latest-articles"] = len(self.latest)
-        counts["undated-articles"] = len(self.undated)
+        """The values each chart shows and the articles the table lists, by their headings."""
+        counts = {chart.title: len(chart.values) for chart in self.charts}
+        counts["最新文章 · Latest articles"] = len(self.latest)
+        counts["日期不详 · Articles of unknown date"] = self.undated_total
         return counts
 
 
 def collect(connection: Connection, since: date | None = None) -> Report:
-    """Run the named queries behind the report; by default the last 30 days with articles."""
-    days = _rows(connection, "duplicates_per_day")
+    """Run the named queries behind the report; by default over all the data's days."""
+    days = _rows(connection, "duplicates_per_day", **({"since": since} if since else {}))
     until = date.fromisoformat(_day(days[-1]["day"])) if days else None
-    if since is None and until is not None:
-        since = until - timedelta(days=DEFAULT_DAYS - 1)
+    if since is None and days:
+        since = date.fromisoformat(_day(days[0]["day"]))
     period = {"since": since} if since else {}
-    days = [d for d in days if since is None or _day(d["day"]) >= since.isoformat()]
+    axis, bucket, unit = time_axis(since, until) if since and until else ([], str, "day")
+    per_unit = "Beijing day (UTC+8)" if unit == "day" else "month (Beijing time, UTC+8)"
 
     per_source = _rows(connection, "articles_per_day", **period)
     sources = sorted({r["source"] for r in per_source})
-    day_labels = [_day(d["day"]) for d in days]
+    article_counts: Counter[tuple[str, str]] = Counter()
+    for r in per_source:
+        article_counts[bucket(_day(r["day"])), r["source"]] += r["articles"]
+    duplicate_counts: Counter[tuple[str, str]] = Counter()
+    for d in days:
+        if d["duplicates"]:
+            duplicate_counts[bucket(_day(d["day"])), "duplicates"] += d["duplicates"]
     articles = Chart(
         "chart-articles-per-day",
-        "每日文章 · Articles per day and source",
-        "Beijing days (UTC+8), stacked by source.",
-        day_labels,
+        f"每{'日' if unit == 'day' else '月'}文章 · Articles per {unit} and source",
+        f"Articles per {per_unit}, stacked by source; every {unit} of the period is shown.",
+        axis,
         sources,
-        {(_day(r["day"]), r["source"]): r["articles"] for r in per_source},
-        labels={d: d[5:] for d in day_labels},
+        dict(article_counts),
     )
     duplicates = Chart(
         "chart-duplicates",
         "重复文章 · Duplicates over time",
-        "Articles whose story an earlier article already told, per Beijing day.",
-        day_labels,
+        f"Articles whose story an earlier article already told, per {per_unit}.",
+        axis,
         ["duplicates"],
-        {(_day(d["day"]), "duplicates"): d["duplicates"] for d in days if d["duplicates"]},
-        labels={d: d[5:] for d in day_labels},
+        dict(duplicate_counts),
     )
     reasons = _rows(connection, "rejection_reasons", **period)
     rejections = Chart(

@@ -8,12 +8,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_DATABASE_URL = "sqlite:///data/warehouse.db"
 DATABASE_URL_ENV = "NEWSETL_DATABASE_URL"
+BACKENDS = ("sqlite", "postgresql")
+URL_FORMS = "sqlite:///path/to/file.db or postgresql://user@host:port/database"
+
+
+class DatabaseUrlError(ValueError):
+    """The warehouse URL cannot be parsed or names a database newsetl does not support."""
 
 
 def database_url(url: str | None = None) -> str:
@@ -25,6 +32,33 @@ def database_url(url: str | None = None) -> str:
     if url.startswith(("postgresql://", "postgres://")):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
+
+
+def parse_database_url(url: str | None = None) -> URL:
+    """The warehouse URL parsed; a :class:`DatabaseUrlError` when it is malformed or is not
+    SQLite or PostgreSQL (the only warehouses newsetl installs drivers for)."""
+    raw = database_url(url)
+    try:
+        parsed = make_url(raw)
+    except ArgumentError:
+        raise DatabaseUrlError(f"database URL {raw!r} is not a URL: use {URL_FORMS}") from None
+    backend = parsed.get_backend_name()
+    if backend not in BACKENDS:
+        raise DatabaseUrlError(
+            f"database URL {parsed.render_as_string()!r} names {backend}, which newsetl does "
+            f"not support: use {URL_FORMS}"
+        )
+    if backend == "sqlite" and not parsed.database:
+        raise DatabaseUrlError(f"database URL {raw!r} names no file: use {URL_FORMS}")
+    return parsed
+
+
+def sqlite_file(url: str | URL | None = None) -> Path | None:
+    """The file of a SQLite warehouse URL (None for PostgreSQL or an in-memory database)."""
+    parsed = url if isinstance(url, URL) else parse_database_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
 
 
 def _sqlite_pragmas(*, wal: bool) -> Callable[[Any, Any], None]:
@@ -41,21 +75,23 @@ def _sqlite_pragmas(*, wal: bool) -> Callable[[Any, Any], None]:
 
 
 def make_engine(url: str | None = None, *, read_only: bool = False) -> Engine:
-    """An engine for the warehouse; SQLite files get their folder, WAL and foreign keys.
+    """An engine for the warehouse; SQLite files get WAL and foreign keys.
 
-    ``read_only`` opens SQLite in ``mode=ro`` and PostgreSQL sessions read-only, so that
-    nothing issued through such an engine can change the warehouse.
+    Making an engine creates nothing on disk: a SQLite file appears on the first connection
+    (and its folder only with :func:`schemas.migrate.upgrade`). ``read_only`` opens SQLite in
+    ``mode=ro`` and PostgreSQL sessions read-only, so that nothing issued through such an
+    engine can change the warehouse.
     """
-    parsed = make_url(database_url(url))
+    parsed = parse_database_url(url)
     if parsed.get_backend_name() == "sqlite":
-        database = parsed.database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        database = sqlite_file(parsed)
         if read_only:
-            if not database or database == ":memory:" or not Path(database).exists():
-                raise FileNotFoundError(f"no warehouse at {database!r}: run `newsetl db upgrade`")
+            if database is None or not database.exists():
+                raise FileNotFoundError(
+                    f"no warehouse at {database}: run `newsetl db upgrade` first"
+                )
             engine = create_engine(
-                f"sqlite:///file:{Path(database).resolve()}?mode=ro&uri=true",
+                f"sqlite:///file:{database.resolve()}?mode=ro&uri=true",
                 connect_args={"check_same_thread": False},
             )
         else:
@@ -65,6 +101,22 @@ def make_engine(url: str | None = None, *, read_only: bool = False) -> Engine:
     options = "-c default_transaction_read_only=on" if read_only else None
     connect_args = {"options": options} if options else {}
     return create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
+
+
+def make_folder(engine: Engine) -> None:
+    """Create the folder of a SQLite warehouse (only creating the warehouse should)."""
+    database = sqlite_file(engine.url) if engine.dialect.name == "sqlite" else None
+    if database is not None:
+        database.parent.mkdir(parents=True, exist_ok=True)
+
+
+def checkpoint(engine: Engine) -> None:
+    """Fold a SQLite warehouse's write-ahead log into its ``.db`` file, so that the file
+    alone holds every row (a copy of it is the whole warehouse); nothing for PostgreSQL."""
+    database = sqlite_file(engine.url) if engine.dialect.name == "sqlite" else None
+    if database is not None and database.exists():
+        with engine.connect() as connection:
+            connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
 
 
 @contextmanager

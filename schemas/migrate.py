@@ -11,6 +11,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from schemas.db import make_folder, sqlite_file
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -23,7 +25,9 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Migrate the warehouse behind ``engine`` to ``revision`` (default: the newest)."""
+    """Migrate the warehouse behind ``engine`` to ``revision`` (default: the newest); a SQLite
+    warehouse gets its folder."""
+    make_folder(engine)
     _migrate(engine, command.upgrade, revision)
 
 
@@ -66,6 +70,27 @@ def current(engine: Engine) -> str | None:
     """The revision the warehouse is at, or None for an empty database."""
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+class WarehouseNotReady(RuntimeError):
+    """The warehouse is missing, empty or not at the newest migration."""
+
+
+def require_current(engine: Engine) -> None:
+    """Refuse a warehouse that is not at the newest revision, saying what to run; a SQLite
+    file that does not exist is refused without being created."""
+    where = engine.url.render_as_string(hide_password=True)
+    database = sqlite_file(engine.url)
+    if database is not None and not database.exists():
+        raise WarehouseNotReady(f"no warehouse at {database}: run `newsetl db upgrade` first")
+    revision, newest = current(engine), head()
+    if revision is None:
+        raise WarehouseNotReady(f"the warehouse {where} is empty: run `newsetl db upgrade` first")
+    if revision != newest:
+        raise WarehouseNotReady(
+            f"the warehouse {where} is at revision {revision}, not {newest}: "
+            "run `newsetl db upgrade` first"
+        )
 
 
 def head() -> str | None:

@@ -1,44 +1,72 @@
-"""The source registry (``schemas/sources.yml``): what each source is and how it is checked."""
+"""The source registry (``schemas/sources.yml``): what each source is and how it is checked.
+
+The file is validated as a whole by the pydantic models below: a misspelt key, a value of the
+wrong type (``enabled: "false"``, ``min_body_chars: fifty``) or an unknown ``kind`` is a
+:class:`SourceRegistryError` naming the file and the key, never a silent default.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 SOURCES_ENV = "NEWSETL_SOURCES"
 DEFAULT_SOURCES = Path(__file__).with_name("sources.yml")
 
 
-@dataclass(frozen=True)
-class ValidationPolicy:
+class SourceRegistryError(ValueError):
+    """The registry file is missing, not YAML, or does not match the schema."""
+
+
+class _Strict(BaseModel):
+    """No unknown keys, no coercion of strings into booleans or numbers, immutable."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class ValidationPolicy(_Strict):
     """Per-source knobs of the validation suite."""
 
-    min_body_chars: int = 50
-    min_cjk_share: float = 0.2
+    min_body_chars: int = Field(50, ge=0)
+    min_cjk_share: float = Field(0.2, ge=0, le=1)
     require_url: bool = True
     allow_inferred_dates: bool = False
 
 
-@dataclass(frozen=True)
-class SourceConfig:
-    """One entry of the registry."""
+class FeedEntry(_Strict):
+    """One feed of a ``feed`` source: URL (absolute or relative to ``base_url``), category."""
 
-    slug: str
+    url: str
+    category: str | None = None
+    enabled: bool = True
+
+
+class SourceConfig(_Strict):
+    """One entry of the registry (its slug is the entry's key)."""
+
+    slug: str = ""
     name: str
-    kind: str
+    kind: Literal["feed", "site", "epaper", "file"]
     home_url: str | None = None
     base_url: str | None = None
     spider: str | None = None
     schedule: str | None = None
     timezone: str = "Asia/Shanghai"
     enabled: bool = False
-    validation: ValidationPolicy = field(default_factory=ValidationPolicy)
-    options: dict[str, Any] = field(default_factory=dict)
+    validation: ValidationPolicy = ValidationPolicy()
+    feeds: list[FeedEntry] | None = None
+    demo_site: str | None = None
+    demo_args: dict[str, str] | None = None
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The spider-specific settings that are set (``feeds``, ``demo_site``, ``demo_args``)."""
+        return self.model_dump(include={"feeds", "demo_site", "demo_args"}, exclude_none=True)
 
     @property
     def start_url(self) -> str | None:
@@ -47,24 +75,34 @@ class SourceConfig:
         return os.environ.get(env) or self.base_url
 
 
-KNOWN_KEYS = {"name", "kind", "home_url", "base_url", "spider", "schedule", "timezone", "enabled"}
+class _Registry(_Strict):
+    sources: dict[str, SourceConfig]
 
 
-def _parse(slug: str, entry: dict[str, Any]) -> SourceConfig:
-    values = {k: v for k, v in entry.items() if k in KNOWN_KEYS}
-    options = {k: v for k, v in entry.items() if k not in KNOWN_KEYS | {"validation"}}
-    return SourceConfig(
-        slug=slug,
-        validation=ValidationPolicy(**(entry.get("validation") or {})),
-        options=options,
-        **values,
-    )
+def _problem(error: dict[str, Any]) -> str:
+    where = ".".join(str(part) for part in error["loc"])
+    if error["type"] == "extra_forbidden":
+        return f"{where}: unknown key"
+    return f"{where}: {error['msg'][0].lower()}{error['msg'][1:]} (got {error['input']!r})"
 
 
 @cache
 def _load(path: Path) -> dict[str, SourceConfig]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return {slug: _parse(slug, entry or {}) for slug, entry in data.get("sources", {}).items()}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise SourceRegistryError(f"no source registry at {path} (see {SOURCES_ENV})") from None
+    except yaml.YAMLError as error:
+        reason = " ".join(str(error).split())
+        raise SourceRegistryError(f"{path} is not valid YAML: {reason}") from None
+    try:
+        registry = _Registry.model_validate(data)
+    except ValidationError as error:
+        problems = "; ".join(_problem(e) for e in error.errors(include_url=False))
+        raise SourceRegistryError(f"{path}: {problems}") from None
+    return {
+        slug: entry.model_copy(update={"slug": slug}) for slug, entry in registry.sources.items()
+    }
 
 
 def load_sources(path: str | Path | None = None) -> dict[str, SourceConfig]:

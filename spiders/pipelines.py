@@ -27,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from schemas.db import make_engine, session_scope
 from schemas.items import FetchedPage
 from schemas.landing import ensure_source, finish_run, land, start_run
-from schemas.migrate import current, head
+from schemas.migrate import require_current
 from schemas.models import PipelineRun
 from spiders.drift import MAX_MISSING_SHARE, drift_message
 from spiders.publishers import canonical_url
@@ -36,15 +36,11 @@ from spiders.spiders.base import ERROR, FAILED_ARTICLES
 AIRFLOW_RUN_ENV = "AIRFLOW_CTX_DAG_RUN_ID"
 
 
-class WarehouseNotReady(RuntimeError):
-    """The warehouse is missing or behind the newest migration."""
-
-
 def crawl_counts(stats: dict[str, Any]) -> dict[str, Any]:
     """The summary counts of one crawl, from its Scrapy stats (in display order)."""
     return {
         "requests": stats.get("downloader/request_count", 0),
-        "responses": stats.get("downloader/response_count", 0),
+        "fetched": stats.get("downloader/response_count", 0),
         "items": stats.get("item_scraped_count", 0),
         "landed (new)": stats.get("newsetl/landed_new", 0),
         "landed (already there)": stats.get("newsetl/landed_existing", 0),
@@ -113,12 +109,7 @@ class LandingPipeline:
 
     def open_spider(self) -> None:
         spider = self.crawler.spider
-        revision, newest = current(self.engine), head()
-        if revision != newest:
-            raise WarehouseNotReady(
-                f"the warehouse at {self.engine.url!r} is at revision {revision or 'none'}, "
-                f"not {newest}: run `newsetl db upgrade` first"
-            )
+        require_current(self.engine)
         with session_scope(self.engine) as session:
             ensure_source(session, spider.source_slug)
             run = start_run(session, "crawl", spider.name, airflow_run_id=self.airflow_run_id)

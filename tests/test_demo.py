@@ -71,12 +71,38 @@ def test_demo_lands_every_source_into_a_fresh_sqlite_warehouse(tmp_path: Path) -
     with engine.connect() as connection:
         assert connection.scalar(select(func.count()).select_from(ArticleTerm)) > 0
     engine.dispose()
-    for word in ("fetched", "rejected", "duplicates", "loaded", "people-daily", "zaker-feeds"):
-        assert word in first.stdout
+    assert "the demo sites misbehave on purpose" in first.stderr
+    [log] = (tmp_path / "data" / "logs").glob("demo-*.log")
+    assert f"Scrapy log: data/logs/{log.name}" in first.stderr
+    assert "Gave up retrying" in log.read_text("utf-8")  # the deliberate 500, in the log only
+    assert "Gave up retrying" not in first.stdout + first.stderr
+    first_rows = per_source(first.stdout)
+    assert first_rows["zaker"]["errors"] > 0 and first_rows["zaker"]["blocked"] == 2
+    assert first_rows["files"]["landed (new)"] == 2
 
     second = run_demo(tmp_path, port)
     assert second.returncode == 0, second.stdout + second.stderr
     assert counts(f"sqlite:///{database}") == after_first
+    second_rows = per_source(second.stdout)  # what the second run did, not the totals
+    for slug, row in second_rows.items():
+        assert row["landed (new)"] == 0 and row["new articles"] == 0, slug
+        assert row["skipped"] > 0, slug
+        assert row["articles (all runs)"] == first_rows[slug]["articles (all runs)"] > 0
+    assert not (tmp_path / "data" / "warehouse.db-wal").exists()
+
+
+def per_source(stdout: str) -> dict[str, dict[str, int]]:
+    """The demo's per-source table: source → column → count."""
+    table = stdout.split("demo · this run, per source", 1)[1]
+    lines = [line for line in table.splitlines() if line.count("┃") > 2 or line.count("│") > 2]
+    header = [cell.strip() for cell in lines[0].strip("┃").split("┃")]
+    rows = {}
+    for line in lines[1:]:
+        if "│" not in line:
+            break
+        cells = [cell.strip() for cell in line.strip("│").split("│")]
+        rows[cells[0]] = dict(zip(header[1:], map(int, cells[1:]), strict=True))
+    return rows
 
 
 def test_demo_serve_prints_the_base_urls_and_serves_the_sites(tmp_path: Path) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -84,9 +86,35 @@ def test_db_commands(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'sub' / 'w.db'}"
     runner = CliRunner()
     result = runner.invoke(app, ["db", "current", "--database-url", url])
-    assert result.exit_code == 0 and "empty" in result.output
+    assert result.exit_code == 1
+    assert (
+        result.stderr
+        == f"Error: no warehouse at {tmp_path / 'sub' / 'w.db'}: run `newsetl db upgrade` first\n"
+    )
+    assert not (tmp_path / "sub").exists()  # reading created nothing
     result = runner.invoke(app, ["db", "upgrade", "--database-url", url])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "sub" / "w.db").exists()
     result = runner.invoke(app, ["db", "current", "--database-url", url])
     assert f"{head()} (up to date)" in result.output
+
+
+def test_alembic_upgrade_head_works_from_the_repository_root(tmp_path: Path) -> None:
+    """The root ``alembic.ini`` migrates the warehouse ``NEWSETL_DATABASE_URL`` names."""
+    database = tmp_path / "new" / "warehouse.db"
+    url = f"sqlite:///{database}"
+    alembic = Path(sys.executable).with_name("alembic")
+    env = {**os.environ, "NEWSETL_DATABASE_URL": url}
+    repo = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [str(alembic), "upgrade", "head"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    engine = make_engine(url)
+    assert current(engine) == head()
+    engine.dispose()

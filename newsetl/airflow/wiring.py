@@ -131,7 +131,7 @@ def crawl_command(
     """
     args = {"date": day.isoformat()} if source.kind in DATED_KINDS else {}
     args.update(spider_args or {})
-    command = [newsetl_command(), "crawl", str(source.spider)]
+    command = [newsetl_command(), "crawl", str(source.spider), "--verbose"]  # log to the task
     for key, value in args.items():
         command += ["-a", f"{key}={value}"]
     for name, value in (scrapy_settings or {}).items():

@@ -3,15 +3,57 @@
 from __future__ import annotations
 
 import typer
+from sqlalchemy import Engine, func, select
 
 from etl.stages import DEFAULT_BATCH_SIZE
 from newsetl.cli.app import DatabaseOption, app
-from newsetl.cli.output import console, err_console, progress_bar, summary_table
-from schemas.db import make_engine
+from newsetl.cli.output import console, err_console, etl_rows, progress_bar, summary_table
+from newsetl.cli.warehouse import open_warehouse
+from schemas.models import Article, RejectedRecord
 
-SUMMARY_KEYS = (
-    "read", "cleaned", "rejected", "superseded", "exact_duplicates", "near_duplicates", "loaded",
-)  # fmt: skip
+
+def warehouse_totals(engine: Engine) -> str:
+    """One labelled line of what the warehouse holds after the run (all runs)."""
+    with engine.connect() as connection:
+        articles = connection.scalar(select(func.count()).select_from(Article))
+        quarantined = connection.scalar(select(func.count()).select_from(RejectedRecord))
+    return f"warehouse total: {articles} articles, {quarantined} records in quarantine (all runs)"
+
+
+def run_etl_with_progress(
+    engine: Engine,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    since: int | None = None,
+    terms: bool = True,
+) -> bool:
+    """Run the ETL with a progress bar, print what this run did; returns whether it succeeded."""
+    from etl.pipeline import count_pending, run_etl
+    from etl.terms import index_pending_terms, pending_terms
+
+    with progress_bar() as progress:
+        task = progress.add_task("etl", total=count_pending(engine, since))
+        result = run_etl(
+            engine,
+            batch_size=batch_size,
+            since_run=since,
+            progress=lambda done: progress.advance(task, done),
+        )
+        if terms:
+            task = progress.add_task("terms", total=pending_terms(engine))
+            indexed = index_pending_terms(engine, progress=lambda n: progress.advance(task, n))
+    rows = etl_rows(result.counts)
+    if terms:
+        rows["terms indexed"] = indexed
+    console.print(summary_table(f"etl · run {result.run_id} · {result.status}", rows))
+    console.print(warehouse_totals(engine), highlight=False)
+    if result.status != "success":
+        err_console.print(
+            f"etl run {result.run_id} {result.status}: see pipeline_run.message "
+            f'(newsetl query "SELECT message FROM pipeline_run WHERE id = {result.run_id}")',
+            highlight=False,
+            soft_wrap=True,
+        )
+    return result.status == "success"
 
 
 @app.command("etl")
@@ -27,32 +69,8 @@ def etl_command(
     ),
     database_url: str | None = DatabaseOption,
 ) -> None:
-    """Process every landed document not processed yet; exits non-zero when the run fails."""
-    from etl.pipeline import count_pending, run_etl
-    from etl.terms import index_pending_terms, pending_terms
-
-    engine = make_engine(database_url)
-    total = count_pending(engine, since)
-    with progress_bar() as progress:
-        task = progress.add_task("etl", total=total)
-        result = run_etl(
-            engine,
-            batch_size=batch_size,
-            since_run=since,
-            progress=lambda done: progress.advance(task, done),
-        )
-        if terms:
-            task = progress.add_task("terms", total=pending_terms(engine))
-            indexed = index_pending_terms(engine, progress=lambda n: progress.advance(task, n))
-    counts = result.counts
-    rows = {key.replace("_", " "): counts[key] for key in SUMMARY_KEYS}
-    rows |= {f"  {reason}": n for reason, n in counts["rejected_by_reason"].items()}
-    rows["updated"] = counts["updated"]
-    rows["unchanged"] = counts["unchanged"]
-    rows["unsafe image URLs dropped"] = counts["unsafe_urls_dropped"]
-    if terms:
-        rows["terms indexed"] = indexed
-    console.print(summary_table(f"ETL run {result.run_id}: {result.status}", rows))
-    if result.status != "success":
-        err_console.print(f"[red]ETL run {result.run_id} failed[/]: see pipeline_run.message")
+    """Process every landed document not processed yet; exits 1 when the run fails."""
+    with open_warehouse(database_url) as engine:
+        ok = run_etl_with_progress(engine, batch_size, since, terms)
+    if not ok:
         raise typer.Exit(1)

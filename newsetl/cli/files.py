@@ -10,10 +10,12 @@ from rich.table import Table
 
 from etl.export import export_hexo
 from newsetl.cli.app import DatabaseOption, app
+from newsetl.cli.errors import USAGE, CliError
+from newsetl.cli.etl import warehouse_totals
 from newsetl.cli.markup import shown
-from newsetl.cli.output import console, summary_table
+from newsetl.cli.output import console, etl_rows, summary_table
+from newsetl.cli.warehouse import open_warehouse
 from newsetl.importer import ImportResult, import_files
-from schemas.db import make_engine
 
 STATUS_STYLE = {"loaded": "green", "unchanged": "dim", "duplicate": "yellow", "rejected": "red"}
 
@@ -35,7 +37,8 @@ def print_import(result: ImportResult) -> None:
         table.add_row(shown(outcome.path), f"[{style}]{outcome.status}[/]", shown(outcome.reason))
     console.print(table)
     if result.etl is not None:
-        console.print(summary_table(f"etl run {result.etl.run_id}", result.etl.counts))
+        etl = result.etl
+        console.print(summary_table(f"etl · run {etl.run_id} · {etl.status}", etl_rows(etl.counts)))
 
 
 @app.command("import")
@@ -49,13 +52,13 @@ def import_command(
     database_url: str | None = DatabaseOption,
 ) -> None:
     """Import Hexo posts and plain-text articles; exits 1 when any file was rejected."""
-    try:
-        result = import_files(
-            make_engine(database_url), paths, source=source, url=url, published_at=published_at
-        )
-    except (FileNotFoundError, KeyError) as error:
-        raise typer.BadParameter(str(error).strip("'\"")) from None
-    print_import(result)
+    with open_warehouse(database_url) as engine:
+        try:
+            result = import_files(engine, paths, source=source, url=url, published_at=published_at)
+        except (FileNotFoundError, KeyError) as error:
+            raise CliError(str(error).strip("'\""), USAGE) from None
+        print_import(result)
+        console.print(warehouse_totals(engine), highlight=False)
     if result.rejected:
         raise typer.Exit(1)
 
@@ -67,8 +70,42 @@ def export_command(
     proxy: str | None = typer.Option(
         None, help="Prefix wrapped around image URLs ('' for none; default: as the source had)."
     ),
+    clean: bool = typer.Option(
+        False, "--clean", help="Replace the posts of an earlier export in DIR (only .md files)."
+    ),
     database_url: str | None = DatabaseOption,
 ) -> None:
-    """Export every canonical article as a Hexo post."""
-    written = export_hexo(make_engine(database_url), out_dir, proxy)
-    console.print(f"wrote {len(written)} {fmt.value} posts to {shown(out_dir)}")
+    """Export every canonical article as a Hexo post into a new or empty folder.
+
+    A folder holding files already is refused (stale posts would mix with the new ones);
+    `--clean` replaces an earlier export: it deletes DIR's posts first.
+    """
+    with open_warehouse(database_url) as engine:
+        _prepare_folder(out_dir, clean)
+        written = export_hexo(engine, out_dir, proxy)
+    console.print(f"wrote {len(written)} {fmt.value} posts to {shown(out_dir)}", highlight=False)
+
+
+def _prepare_folder(out_dir: Path, clean: bool) -> None:
+    """Refuse a folder that is not empty; with ``clean``, empty a folder of posts."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise CliError(f"{out_dir} is a file, not a folder", USAGE)
+    entries = sorted(out_dir.iterdir()) if out_dir.is_dir() else []
+    if not entries:
+        return
+    if not clean:
+        raise CliError(
+            f"{out_dir} is not empty ({len(entries)} entries): export into a new or empty "
+            "folder, or add --clean to replace the posts of an earlier export",
+            USAGE,
+        )
+    others = [entry.name for entry in entries if not (entry.is_file() and entry.suffix == ".md")]
+    if others:
+        raise CliError(
+            f"--clean only replaces a folder of exported posts (.md files); {out_dir} also "
+            f"holds {', '.join(others[:3])}{' …' if len(others) > 3 else ''}: "
+            "choose another folder",
+            USAGE,
+        )
+    for entry in entries:
+        entry.unlink()

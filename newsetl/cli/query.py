@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import typer
+from alembic.runtime.migration import MigrationContext
 from rich.table import Table
 from sqlalchemy.exc import DBAPIError, StatementError
 
 from newsetl.cli.app import DatabaseOption, app
+from newsetl.cli.errors import UPGRADE, USAGE, CliError, describe_database_error
 from newsetl.cli.markup import shown
 from newsetl.cli.output import OutputFormat, console, err_console, print_rows
+from newsetl.cli.warehouse import shown_url
 from schemas.queries import (
     DEFAULT_TIMEOUT,
     NamedQuery,
@@ -38,8 +41,10 @@ def _parse_params(pairs: list[str]) -> dict[str, str]:
     return params
 
 
-def _explain(error: DBAPIError, timeout: float) -> str:
-    """Why the database refused a statement, in one line."""
+def _explain(error: DBAPIError, timeout: float, database_url: str | None) -> str:
+    """Why the database refused a statement (or the connection), in one line."""
+    if error.statement is None:
+        return describe_database_error(error, f"the warehouse {shown_url(database_url)}")
     original = error.orig
     code = getattr(original, "sqlstate", None) or getattr(original, "sqlite_errorname", None)
     reason = str(original).strip().splitlines()[0] if str(original).strip() else repr(original)
@@ -73,7 +78,12 @@ def query_command(
     param: list[str] = typer.Option(
         [], "--param", "-p", help="A parameter as NAME=VALUE; repeatable."
     ),
-    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="Output format."),
+    fmt: OutputFormat = typer.Option(
+        OutputFormat.auto,
+        "--format",
+        "-f",
+        help="Output format; auto: a table on a terminal, else TSV (tab-separated, a header).",
+    ),
     list_: bool = typer.Option(False, "--list", help="List the named queries and exit."),
     timeout: float = typer.Option(
         DEFAULT_TIMEOUT, "--timeout", min=0.001, help="Cancel the statement after SECONDS."
@@ -90,8 +100,7 @@ def query_command(
         _print_list()
         return
     if not query:
-        err_console.print("give a named query or SQL (`newsetl query --list` shows the names)")
-        raise typer.Exit(2)
+        raise CliError("give a named query or SQL (`newsetl query --list` shows the names)", USAGE)
     try:
         params = _parse_params(param)
         named: NamedQuery = (
@@ -99,25 +108,22 @@ def query_command(
         )
         named.values(params)
     except QueryError as error:
-        err_console.print(f"[red]{shown(error)}[/]", soft_wrap=True)
-        raise typer.Exit(2) from error
+        raise CliError(str(error), USAGE) from error
     try:
         with read_only_connection(
             database_url, timeout=timeout, allow_superuser=allow_superuser
         ) as connection:
+            if MigrationContext.configure(connection).get_current_revision() is None:
+                raise CliError(f"the warehouse {shown_url(database_url)} is empty: {UPGRADE} first")
             columns, rows = run_query(connection, named, params)
     except QueryRefused as error:
-        err_console.print(f"[red]{shown(error)}[/]", soft_wrap=True)
-        raise typer.Exit(2) from error
+        raise CliError(str(error), USAGE) from error
     except FileNotFoundError as error:
-        err_console.print(f"[red]{shown(error)}[/]", soft_wrap=True)
-        raise typer.Exit(1) from error
+        raise CliError(str(error)) from error
     except DBAPIError as error:
-        err_console.print(f"[red]{shown(_explain(error, timeout))}[/]", soft_wrap=True)
-        raise typer.Exit(1) from error
+        raise CliError(_explain(error, timeout, database_url)) from error
     except StatementError as error:
-        err_console.print(f"[red]query failed: {shown(error.orig)}[/]", soft_wrap=True)
-        raise typer.Exit(1) from error
+        raise CliError(f"query failed: {error.orig}") from error
     if not columns:
         err_console.print(
             "the statement returned no rows (nothing is kept: it is rolled back)", soft_wrap=True

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -16,10 +18,10 @@ from analytics_seed import Seeded, seed
 from typer.testing import CliRunner
 
 from newsetl.cli.app import app
-from newsetl.report import CSP, PALETTE
+from newsetl.report import CSP, PALETTE, Chart, render_chart, time_axis
 from schemas.db import make_engine, session_scope
 from schemas.migrate import upgrade
-from schemas.models import PipelineRun
+from schemas.models import Article, PipelineRun
 
 runner = CliRunner()
 needs_chromium = pytest.mark.skipif(
@@ -251,6 +253,62 @@ def test_the_harness_sees_requests_and_the_policy_blocks_them(csp: bool) -> None
         else:
             assert requested == ["/page.html", "/pixel.gif"]
             assert f"{base}/pixel.gif" in page.requests
+
+
+def test_default_window_covers_all_the_data_on_a_continuous_axis_with_years(
+    seeded: Seeded, engine, use_warehouse: str, tmp_path: Path
+) -> None:
+    with session_scope(engine) as session:
+        a1 = session.get(Article, seeded.articles["a1"])
+        session.add(
+            Article(
+                source_id=a1.source_id, url="https://example.test/later",
+                canonical_url="https://example.test/later", title="五年之后",
+                published_at=datetime(2026, 8, 5, 4, tzinfo=UTC),
+                first_seen_at=datetime(2026, 8, 5, 5, tzinfo=UTC),
+                last_updated_at=datetime(2026, 8, 5, 5, tzinfo=UTC),
+                body_html="<p>疫苗</p>", body_text="疫苗", char_count=2, content_hash="later",
+            )
+        )  # fmt: skip
+    html = write(tmp_path)
+    bars = bars_by_chart(html)["chart-articles-per-day"]
+    assert sum(n for _, _, n in bars) == 8  # every article, none left out of the window
+    assert {month for _, month, _ in bars} == {"2021-08", "2026-08"}
+    figure = html.split('id="chart-articles-per-day"')[1].split("</figure>")[0]
+    labels = re.findall(r'rotate\(-45[^)]*\)">([^<]+)</text>', figure)
+    months, _, unit = time_axis(date(2021, 8, 6), date(2026, 8, 5))
+    assert unit == "month" and len(months) == 61 and months[12] == "2022-08"
+    assert labels == months[:: len(months) // 16 + 1]  # labels carry the year, evenly spaced
+    assert "Period (Beijing days): 2021-08-06 – 2026-08-05" in html
+
+
+def test_a_short_period_is_drawn_day_by_day_with_every_day() -> None:
+    days, bucket, unit = time_axis(date(2024, 12, 30), date(2025, 1, 2))
+    assert unit == "day" and bucket("2025-01-01") == "2025-01-01"
+    assert days == ["2024-12-30", "2024-12-31", "2025-01-01", "2025-01-02"]
+
+
+def test_long_labels_are_wrapped_whole_not_cut() -> None:
+    label = "validate: expect_column_value_lengths_to_be_between (body_text)"
+    chart = Chart("c", "t", "n", [label], ["validate"], {(label, "validate"): 3}, horizontal=True)
+    svg = render_chart(chart)
+    spans = re.findall(r"<tspan[^>]*>([^<]*)</tspan>", svg)
+    assert len(spans) == 2 and "".join(spans) == label
+    assert f"<title>{label}</title>" in svg
+
+
+def test_the_command_summary_names_the_charts(
+    seeded: Seeded, use_warehouse: str, tmp_path: Path
+) -> None:
+    result = runner.invoke(app, ["report", str(tmp_path / "r.html")])
+    rows = {
+        cells[1].strip(): cells[2].strip()
+        for line in result.output.splitlines()
+        if len(cells := line.split("│")) == 4
+    }
+    assert rows["每日文章 · Articles per day and source"] == "4"
+    assert rows["最新文章 · Latest articles"] == "7"
+    assert "chart-" not in result.output and "┃ chart" in result.output
 
 
 def test_report_lists_crawls_that_ended_degraded(

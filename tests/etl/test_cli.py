@@ -15,7 +15,14 @@ def test_etl_command_prints_the_summary_and_succeeds(
     land_in([news_item(1), news_item(2), news_item(1, author="本报记者 ")])
     result = CliRunner().invoke(app, ["etl", "--batch-size", "2"])
     assert result.exit_code == 0, result.output
-    for line in ("read", "cleaned", "rejected", "exact duplicates", "near duplicates", "loaded"):
+    for line in (
+        "read",
+        "cleaned",
+        "rejected",
+        "exact duplicates",
+        "near duplicates",
+        "loaded (new)",
+    ):
         assert line in result.output
     assert "success" in result.output
     rows = {
@@ -23,7 +30,7 @@ def test_etl_command_prints_the_summary_and_succeeds(
         for line in result.output.splitlines()
         if len(cells := line.split("│")) == 4
     }
-    assert rows["read"] == "3" and rows["loaded"] == "2" and rows["exact duplicates"] == "1"
+    assert rows["read"] == "3" and rows["loaded (new)"] == "2" and rows["exact duplicates"] == "1"
 
 
 def test_etl_command_fails_when_a_batch_passes_the_threshold(
@@ -35,3 +42,25 @@ def test_etl_command_fails_when_a_batch_passes_the_threshold(
     assert "failed" in result.output
     assert "expect_column_values_to_not_be_null (title)" in result.output
     assert "published_at parsable" in result.output
+
+
+def test_etl_summary_lists_reasons_under_rejected_and_labels_the_totals(
+    engine: Engine, use_warehouse: str, land_in
+) -> None:
+    land_in([news_item(1), news_item(2, title=None)])
+    first = CliRunner().invoke(app, ["etl", "--no-terms"])
+    names = [
+        cells[1].strip() for line in first.output.splitlines() if len(cells := line.split("│")) == 4
+    ]
+    rejected = names.index("rejected")
+    assert names[rejected + 1].startswith("validate: expect_column_values_to_not_be_null")
+    assert names[rejected + 2] == "exact duplicates"
+    assert "warehouse total: 1 articles, 1 records in quarantine (all runs)" in first.output
+    second = CliRunner().invoke(app, ["etl", "--no-terms"])  # nothing new: this run did nothing
+    rows = {
+        cells[1].strip(): cells[2].strip()
+        for line in second.output.splitlines()
+        if len(cells := line.split("│")) == 4
+    }
+    assert rows["read"] == "0" and rows["loaded (new)"] == "0"
+    assert "warehouse total: 1 articles, 1 records in quarantine (all runs)" in second.output

@@ -117,13 +117,13 @@ def front_matter(text: str) -> str:
 
 def test_export_reproduces_the_feed_post_front_matter(engine: Engine, tmp_path: Path) -> None:
     import_files(engine, [HEXO])
-    [post] = _export(engine, tmp_path)
+    [post] = _export(engine, tmp_path / "posts")
     assert front_matter(post.read_text(encoding="utf-8")) == front_matter(HEXO.read_text("utf-8"))
 
 
 def test_export_proxy_prefix_is_configurable(engine: Engine, tmp_path: Path) -> None:
     import_files(engine, [HEXO])
-    [post] = _export(engine, tmp_path, "--proxy", "")
+    [post] = _export(engine, tmp_path / "posts", "--proxy", "")
     text = post.read_text(encoding="utf-8")
     assert f"headimg: '{HEAD}'" in text
     assert "cors.zfour" not in text
@@ -135,6 +135,29 @@ def _export(engine: Engine, out: Path, *options: str) -> list[Path]:
     result = CliRunner().invoke(app, ["export", str(out), "--database-url", url, *options])
     assert result.exit_code == 0, result.output
     return sorted(out.glob("*.md"))
+
+
+def test_export_refuses_a_folder_with_files_and_replaces_an_export_with_clean(
+    engine: Engine, tmp_path: Path
+) -> None:
+    import_files(engine, [SAMPLES])
+    out = tmp_path / "posts"
+    first = _export(engine, out)
+    stale = out / "000999_stale0000000000.md"
+    stale.write_text("---\ntitle: stale\n---\n", encoding="utf-8")
+    url = engine.url.render_as_string(hide_password=False)
+    again = CliRunner().invoke(app, ["export", str(out), "--database-url", url])
+    assert again.exit_code == 2
+    assert again.stderr.strip().splitlines() == [
+        f"Error: {out} is not empty (3 entries): export into a new or empty folder, "
+        "or add --clean to replace the posts of an earlier export"
+    ]
+    assert _export(engine, out, "--clean") == first  # the stale post is gone
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    refused = CliRunner().invoke(app, ["export", str(out), "--clean", "--database-url", url])
+    assert refused.exit_code == 2
+    assert "--clean only replaces a folder of exported posts" in refused.stderr
+    assert (out / "notes.txt").exists() and sorted(out.glob("*.md")) == first
 
 
 def test_round_trip_import_export_import_leaves_articles_unchanged(
@@ -184,7 +207,7 @@ def test_bad_files_are_quarantined_and_the_rest_imports(use_warehouse: str, tmp_
 
     result = CliRunner().invoke(app, ["import", str(folder)])
     assert result.exit_code == 1, result.output
-    table = result.output.split("etl run")[0]
+    table = result.output.split("etl · run")[0]
     summary = re.sub(r"[\s│┃|]+", "", table)  # the import table, wrapping undone
     assert summary.count("rejected") == len(BAD_FILES)
     assert summary.count("loaded") == 2

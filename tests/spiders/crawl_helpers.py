@@ -61,9 +61,11 @@ def run_crawl(
     landing_dir: Path,
     args: dict[str, str] | None = None,
     settings: dict[str, str] | None = None,
+    options: tuple[str, ...] = ("--verbose",),
     timeout: float = 90,
 ) -> Crawl:
-    """Run ``newsetl crawl SPIDER`` in a subprocess against local sites."""
+    """Run ``newsetl crawl SPIDER`` in a subprocess against local sites; ``options`` default
+    to ``--verbose`` (Scrapy's log on stderr, where tests read it)."""
     env = dict(os.environ)
     env.update(
         NEWSETL_DATABASE_URL=database_url,
@@ -73,6 +75,7 @@ def run_crawl(
     for slug, url in base_urls.items():
         env["NEWSETL_" + slug.upper().replace("-", "_") + "_BASE_URL"] = url
     command = [sys.executable, "-c", "from newsetl.cli import main; main()", "crawl", spider]
+    command += options
     for key, value in (args or {}).items():
         command += ["-a", f"{key}={value}"]
     for key, value in {**FAST, **(settings or {})}.items():

@@ -199,9 +199,11 @@ def test_bad_date_argument_fails_with_a_clear_message(
     module_server: SiteServer, module_warehouse: str, tmp_path: Path
 ) -> None:
     done = crawl(module_server, module_warehouse, tmp_path, date="2024-13-01")
-    assert done.returncode == 1
-    output = " ".join((done.stdout + done.stderr).split())  # rich wraps long lines
-    assert "-a date='2024-13-01' is not a date like 2024-11-30" in output
+    assert done.returncode == 2  # a usage error, refused before the crawl starts
+    assert done.stdout == ""
+    assert done.stderr.splitlines() == [
+        "Error: crawl people_daily: -a date='2024-13-01' is not a date like 2024-11-30"
+    ]
 
 
 def test_edition_days() -> None:
