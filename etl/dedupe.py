@@ -1,13 +1,13 @@
 """Dedupe: exact duplicates (canonical URL, then text hash) and near-duplicates (MinHash
-over character shingles with LSH band keys kept in the warehouse's ``lsh_bucket`` table).
+over character shingles with LSH band keys kept in the warehouse's ``lsh_band`` table).
 
 Chinese has no spaces, so shingles are 5-character windows over the letters, digits and
 ideographs of the text (punctuation and spaces left out, so a re-punctuated copy still
-matches). Signatures have 80 values by one-permutation hashing (one 64-bit hash per
-shingle, the minimum of each of 80 bins), computed with numpy; 20 bands of 4 values give
-the band keys, each stored as one ``lsh_bucket`` row. Two articles are near-duplicates
-when at least ``MIN_SHARED_BANDS`` of their bands agree: half the pairs of Jaccard
-similarity 0.54 are found, nine in ten at 0.65, one in 2,000 at 0.2.
+matches). Signatures have 64 values by one-permutation hashing (one 64-bit hash per
+shingle, the minimum of each of 64 bins), computed with numpy; 16 bands of 4 values give
+the band keys, stored as one ``lsh_band`` row per article (a column per band). Two
+articles are near-duplicates when at least ``MIN_SHARED_BANDS`` of their bands agree: half
+the pairs of Jaccard similarity 0.57 are found, nine in ten at 0.69, one in 3,300 at 0.2.
 
 A near-duplicate joins the cluster of the article it matches, never a chain: the cluster is
 named by its canonical article (earliest published, then earliest seen), which the load
@@ -21,14 +21,14 @@ from typing import Any
 
 import numpy as np
 import xxhash
-from sqlalchemy import select
+from sqlalchemy import Connection, insert, literal, select, union_all
 from sqlalchemy.orm import Session
 
-from etl.chunks import one_of
+from etl.chunks import one_of, write_chunks
 from etl.text import word_codes
-from schemas.models import Article, LshBucket
+from schemas.models import LSH_BANDS, Article, LshBand, band_column
 
-BANDS = 20
+BANDS = LSH_BANDS
 ROWS = 4
 NUM_PERM = BANDS * ROWS
 SHINGLE_CHARS = 5
@@ -65,30 +65,32 @@ def shingle_hashes(text: str) -> np.ndarray:
     return hashes[np.concatenate(([True], hashes[1:] != hashes[:-1]))]
 
 
-def signature(text: str) -> np.ndarray:
+def signature(text: str, values: int = NUM_PERM) -> np.ndarray:
     """The MinHash signature of ``text`` by one-permutation hashing: the smallest shingle
-    hash in each of ``NUM_PERM`` bins (read off the sorted hashes), empty bins filled from
+    hash in each of ``values`` bins (read off the sorted hashes), empty bins filled from
     the next non-empty one (rotation densification). Equal bins estimate Jaccard similarity
-    like ``NUM_PERM`` separate hash functions, at the cost of one hash per shingle."""
+    like ``values`` separate hash functions, at the cost of one hash per shingle. Other
+    lengths than ``NUM_PERM`` are for measuring other band counts."""
     hashes = shingle_hashes(text)
-    bins = (((hashes >> _HIGH) * np.uint64(NUM_PERM)) >> _HIGH).astype(np.int64)
-    first = np.searchsorted(bins, np.arange(NUM_PERM))
-    present = np.zeros(NUM_PERM, dtype=bool)
+    bins = (((hashes >> _HIGH) * np.uint64(values)) >> _HIGH).astype(np.int64)
+    first = np.searchsorted(bins, np.arange(values))
+    present = np.zeros(values, dtype=bool)
     present[bins] = True
-    values = np.where(present, hashes[np.minimum(first, len(hashes) - 1)] & _VALUE_MASK, 0)
+    mins = np.where(present, hashes[np.minimum(first, len(hashes) - 1)] & _VALUE_MASK, 0)
     if not present.all():
         filled = np.flatnonzero(present)
-        following = filled[np.searchsorted(filled, np.arange(NUM_PERM)) % len(filled)]
-        distance = (following - np.arange(NUM_PERM)) % NUM_PERM
-        values = np.where(present, values, values[following] + distance.astype(np.uint64))
-    return values.astype(np.uint64)
+        following = filled[np.searchsorted(filled, np.arange(values)) % len(filled)]
+        distance = (following - np.arange(values)) % values
+        mins = np.where(present, mins, mins[following] + distance.astype(np.uint64))
+    return mins.astype(np.uint64)
 
 
 def band_keys(sig: np.ndarray) -> list[int]:
-    """One 63-bit key per band: the band number hashed with the band's rows."""
+    """One 63-bit key per band of ``ROWS`` values (``BANDS`` of a default signature): the
+    band number hashed with the band's rows."""
     return [
         xxhash.xxh64_intdigest(sig[b * ROWS : (b + 1) * ROWS].tobytes(), seed=b) & _MAX_KEY
-        for b in range(BANDS)
+        for b in range(len(sig) // ROWS)
     ]
 
 
@@ -102,14 +104,46 @@ def _existing_by(session: Session, column: Any, values: set[str]) -> dict[str, t
     return found
 
 
-def _bucket_matches(session: Session, keys: set[int]) -> dict[int, list[int]]:
-    matches: dict[int, list[int]] = {}
-    for condition in one_of(session, LshBucket.bucket, keys):
-        for bucket, article_id in session.execute(
-            select(LshBucket.bucket, LshBucket.article_id).where(condition)
-        ):
-            matches.setdefault(bucket, []).append(article_id)
+def index_row(article_id: int, keys: list[int]) -> dict[str, int]:
+    """The ``lsh_band`` row of an article with these band keys."""
+    return {"article_id": article_id} | {band_column(b): key for b, key in enumerate(keys)}
+
+
+def _band_matches(session: Session, records: list[dict[str, Any]]) -> dict[tuple, list[int]]:
+    """``(band, key) → ids of the loaded articles with that key in that band``, for the
+    band keys of ``records``: a lookup per band on that band's indexed column, sent as one
+    ``UNION ALL`` (on PostgreSQL one statement a batch: planned and sent once)."""
+    table = LshBand.__table__
+    lookups = [
+        select(literal(band), column, table.c.article_id).where(condition)
+        for band, column in enumerate(table.c[band_column(b)] for b in range(BANDS))
+        for condition in one_of(session, column, {r["band_keys"][band] for r in records})
+    ]
+    matches: dict[tuple[int, int], list[int]] = {}
+    for part in write_chunks(lookups, BANDS):  # SQLite: at most 16,000 values a statement
+        for band, key, article_id in session.execute(union_all(*part)):
+            matches.setdefault((band, key), []).append(article_id)
     return matches
+
+
+def rebuild_index(connection: Connection, chunk: int = 2000) -> int:
+    """Fill ``lsh_band`` from the text of every article (by id, ``chunk`` at a time);
+    returns how many articles were indexed. The index must be empty."""
+    table = LshBand.__table__
+    done, after = 0, 0
+    while True:
+        rows = connection.execute(
+            select(Article.id, Article.body_text)
+            .where(Article.id > after)
+            .order_by(Article.id)
+            .limit(chunk)
+        ).all()
+        if not rows:
+            return done
+        index = [index_row(i, band_keys(signature(text))) for i, text in rows]
+        for part in write_chunks(index):
+            connection.execute(insert(table), part)
+        done, after = done + len(rows), rows[-1][0]
 
 
 def _roots(session: Session, article_ids: set[int]) -> dict[int, int]:
@@ -166,13 +200,13 @@ def _cluster(session: Session, records: list[dict[str, Any]]) -> int:
     """Attach new records to the cluster sharing most bands with them (at least
     ``MIN_SHARED_BANDS``): a loaded article's cluster or one formed in this batch."""
     new = [(i, r) for i, r in enumerate(records) if r["action"] == "insert"]
-    stored = _bucket_matches(session, {k for _, r in new for k in r["band_keys"]})
+    stored = _band_matches(session, [r for _, r in new])
     roots = _roots(session, {a for ids in stored.values() for a in ids})
-    in_batch: dict[int, list[int]] = {}
+    in_batch: dict[tuple[int, int], list[int]] = {}
     found = 0
     for index, record in new:
         shared: Counter[tuple[str, int]] = Counter()
-        for key in record["band_keys"]:
+        for key in enumerate(record["band_keys"]):
             if key in stored:
                 shared.update({("article", roots[a]) for a in stored[key]})
             if key in in_batch:

@@ -16,7 +16,8 @@ from sqlalchemy import Table, Text, cast, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from etl.chunks import in_lists, write_chunks
-from schemas.models import Article, ArticleCategory, Category, Image, LshBucket
+from etl.dedupe import index_row
+from schemas.models import Article, ArticleCategory, Category, Image, LshBand
 from schemas.types import utcnow
 from schemas.upsert import insert_for
 
@@ -106,7 +107,7 @@ def _replace_children(
     """Images, category links and band keys of the written articles; updated articles
     lose their old ones first."""
     updated = sorted(ids[r["canonical_url"]] for r in records if r["action"] == "update")
-    for model in (Image, ArticleCategory, LshBucket):
+    for model in (Image, ArticleCategory, LshBand):
         for chunk in in_lists(updated):
             session.execute(delete(model).where(model.article_id.in_(chunk)))
     images, links, buckets = [], [], []
@@ -125,14 +126,8 @@ def _replace_children(
             }
             for depth in range(len(path))
         ]
-        first_band: dict[int, int] = {}  # a key twice in one article is one row
-        for band, key in enumerate(record["band_keys"]):
-            first_band.setdefault(key, band)
-        buckets += [
-            {"bucket": key, "article_id": article_id, "band": band}
-            for key, band in first_band.items()
-        ]
-    for model, rows in ((Image, images), (ArticleCategory, links), (LshBucket, buckets)):
+        buckets.append(index_row(article_id, record["band_keys"]))
+    for model, rows in ((Image, images), (ArticleCategory, links), (LshBand, buckets)):
         insert_plain_rows(session, model.__table__, rows)
 
 

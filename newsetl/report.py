@@ -202,12 +202,17 @@ class Report:
     until: date | None
     charts: list[Chart]
     latest: list[dict[str, Any]]
+    # the newest seen articles of unknown publication date, and how many there are (all
+    # counted apart from the per-day charts)
+    undated: list[dict[str, Any]] = field(default_factory=list)
+    undated_total: int = 0
     degraded: list[dict[str, Any]] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
-        """Rows behind each chart and the table, for the command's summary."""
+        """Rows behind each chart and the tables, for the command's summary."""
         counts = {chart.id: len(chart.values) for chart in self.charts}
         counts["latest-articles"] = len(self.latest)
+        counts["undated-articles"] = len(self.undated)
         return counts
 
 
@@ -272,11 +277,31 @@ def collect(connection: Connection, since: date | None = None) -> Report:
         horizontal=True,
     )
     latest = _rows(connection, "latest_articles", limit=LATEST_N)
+    undated = _rows(connection, "undated_articles", limit=LATEST_N)
+    undated_total = sum(r["articles"] for r in _rows(connection, "undated_per_source"))
     runs = _rows(connection, "run_health", kind="crawl", limit=RECENT_RUNS)
     degraded = [run for run in runs if run["status"] == "degraded"]
-    return Report(
-        since, until, [articles, duplicates, rejections, columns, terms], latest, degraded
+    charts = [articles, duplicates, rejections, columns, terms]
+    return Report(since, until, charts, latest, undated, undated_total, degraded)
+
+
+def render_undated(report: Report) -> str:
+    """The articles of unknown publication date, apart: how many, and the newest seen."""
+    if not report.undated_total:
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(_beijing(a['first_seen_at']))}</td><td>{escape(a['source'])}</td>"
+        f'<td><a href="{escape(a["url"] or "")}">{escape(a["title"])}</a></td></tr>'
+        for a in report.undated
     )
+    return f"""<h2>日期不详 · Articles of unknown date</h2>
+<p>Articles without a known publication date: {report.undated_total}. No chart above counts
+them; the newest seen:</p>
+<table id="undated-articles">
+<thead><tr><th>First seen (UTC+8)</th><th>Source</th><th>Title</th></tr></thead>
+<tbody>{rows}</tbody>
+</table>
+"""
 
 
 def render(report: Report, generated_at: datetime | None = None) -> str:
@@ -328,7 +353,7 @@ def render(report: Report, generated_at: datetime | None = None) -> str:
 <th>Column</th></tr></thead>
 <tbody>{rows}</tbody>
 </table>
-</body>
+{render_undated(report)}</body>
 </html>
 """
 

@@ -6,13 +6,15 @@ and re-running any step adds nothing.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Column,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -21,8 +23,10 @@ from sqlalchemy import (
     MetaData,
     SmallInteger,
     String,
+    Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -135,6 +139,14 @@ class Article(Base):
     """
 
     __tablename__ = "article"
+    __table_args__ = (  # the undated articles, newest seen first, without a scan
+        Index(
+            "ix_article_undated_seen",
+            "first_seen_at",
+            sqlite_where=text("published_at IS NULL"),
+            postgresql_where=text("published_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source_id: Mapped[int] = mapped_column(ForeignKey("source.id"), index=True)
@@ -203,20 +215,62 @@ class Image(Base):
     caption: Mapped[str | None] = mapped_column(Text)
 
 
-class LshBucket(Base):
-    """MinHash LSH band keys of loaded articles, so near-duplicates are found across runs.
+LSH_BANDS = 16
+"""Bands of the near-duplicate index, one indexed column each: a measured choice of
+precision, recall and index size (docs/benchmarks.md, "Near-duplicate index")."""
 
-    ``bucket`` hashes the band number with the band's rows, so a lookup by bucket alone
-    (the leading column of the key) finds every article sharing that band.
+
+def band_column(band: int) -> str:
+    """The ``lsh_band`` column holding band ``band``'s key."""
+    return f"band_{band}"
+
+
+class LshBand(Base):
+    """MinHash LSH band keys of a loaded article, so near-duplicates are found across runs.
+
+    One row per article and one indexed 64-bit column per band: a lookup by one band's
+    column finds every article sharing that band. Against one ``(key, article)`` row per
+    band this keeps one heap row per article instead of sixteen (docs/benchmarks.md).
     """
 
-    __tablename__ = "lsh_bucket"
-
-    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    article_id: Mapped[int] = mapped_column(
-        ForeignKey("article.id", ondelete="CASCADE"), primary_key=True, index=True
+    __table__ = Table(
+        "lsh_band",
+        Base.metadata,
+        Column(
+            "article_id",
+            Integer,
+            ForeignKey("article.id", ondelete="CASCADE"),
+            primary_key=True,
+            autoincrement=False,
+        ),
+        *(
+            Column(band_column(band), BigInteger, nullable=False, index=True)
+            for band in range(LSH_BANDS)
+        ),
     )
-    band: Mapped[int] = mapped_column(SmallInteger)
+
+
+class DailyArticleCount(Base):
+    """Articles and duplicates per source and Beijing day, kept by triggers on ``article``
+    (``schemas/views.py``) so daily counts never scan the article table. ``day`` is NULL
+    for the articles whose publication date is unknown: they are counted apart."""
+
+    __tablename__ = "daily_article_count"
+    __table_args__ = (
+        Index(
+            "ix_daily_article_count_key",
+            "source_id",
+            "day",
+            unique=True,
+            postgresql_nulls_not_distinct=True,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("source.id"))
+    day: Mapped[date | None] = mapped_column(Date)
+    articles: Mapped[int] = mapped_column(Integer)
+    duplicates: Mapped[int] = mapped_column(Integer)
 
 
 class EtlBatch(Base):

@@ -1,12 +1,15 @@
 """The analytics views: their SQL, written once, emitted for SQLite or PostgreSQL.
 
-Migrations create them (``0002_analytics``); ``docs/analytics.md`` describes them. The few
-things the two dialects spell differently are the methods of :class:`Dialect`; every view
-means the same on both.
+Migrations create them (the newest that changed them, ``0005_index_layout``);
+``docs/analytics.md`` describes them. The few things the two dialects spell differently are
+the methods of :class:`Dialect`; every view means the same on both.
 
 Days are Beijing dates (fixed UTC+8, the zone the papers print their dates in; China has
-kept no daylight saving time since 1991). An article's day is that of ``published_at``,
-or of ``first_seen_at`` when the publication time is unknown.
+kept no daylight saving time since 1991). An article's day is that of ``published_at``;
+an article whose publication time is unknown has no day (NULL) and is counted apart.
+
+Daily counts read ``daily_article_count``, which triggers on ``article`` keep up to date
+(:func:`create_trigger_statements`), so they never scan the article table.
 """
 
 from __future__ import annotations
@@ -64,10 +67,11 @@ class Dialect:
 
 
 def articles(d: Dialect) -> str:
-    """Articles with their source slug, Beijing day and timestamps as ISO text."""
+    """Articles with their source slug, Beijing day (NULL when the publication time is
+    unknown) and timestamps as ISO text."""
     return f"""
 SELECT a.id AS article_id, s.slug AS source, s.name AS source_name,
-       {d.day("COALESCE(a.published_at, a.first_seen_at)")} AS day,
+       {d.day("a.published_at")} AS day,
        {d.iso("a.published_at")} AS published_at, {d.iso("a.first_seen_at")} AS first_seen_at,
        a.title, a.author, a."column" AS column_name, a.page, a.url, a.duplicate_of,
        a.char_count
@@ -75,12 +79,12 @@ FROM article a JOIN source s ON s.id = a.source_id"""
 
 
 def daily_source_articles(d: Dialect) -> str:
-    """Articles per Beijing day and source, with how many of them are duplicates."""
+    """Articles per Beijing day and source, with how many of them are duplicates; the row
+    whose day is NULL counts the source's articles of unknown publication date."""
     return """
-SELECT a.day, a.source, a.source_name, COUNT(*) AS articles,
-       SUM(CASE WHEN a.duplicate_of IS NULL THEN 0 ELSE 1 END) AS duplicates
-FROM v_article a
-GROUP BY a.day, a.source, a.source_name"""
+SELECT c.day, s.slug AS source, s.name AS source_name, c.articles, c.duplicates
+FROM daily_article_count c JOIN source s ON s.id = c.source_id
+WHERE c.articles > 0"""
 
 
 def daily_category_articles(d: Dialect) -> str:
@@ -236,3 +240,98 @@ def create_view_statements(dialect_name: str) -> list[str]:
 def drop_view_statements() -> list[str]:
     """``DROP VIEW`` statements, dependants first."""
     return [f"DROP VIEW IF EXISTS {name}" for name in reversed(VIEWS)]
+
+
+COUNTED = "daily_article_count"
+TRIGGERS = {"insert": ("NEW",), "delete": ("OLD",), "update": ("OLD", "NEW")}
+"""The triggers keeping :data:`COUNTED` and the rows each one takes back (OLD) and adds (NEW)."""
+
+
+def _counted_rows(d: Dialect, rows: str, sign: int) -> str:
+    """``source_id, day, sign, duplicate`` of every article in ``rows``."""
+    return (
+        f"SELECT source_id, {d.day('published_at')} AS day, {sign} AS sign, "
+        f"CASE WHEN duplicate_of IS NULL THEN 0 ELSE {sign} END AS duplicate FROM {rows}"
+    )
+
+
+def fill_counts_statement(dialect_name: str) -> str:
+    """Count every article into an empty :data:`COUNTED` (once, when it is created)."""
+    counted = _counted_rows(Dialect(dialect_name), "article", 1)
+    return f"""
+INSERT INTO {COUNTED} (source_id, day, articles, duplicates)
+SELECT source_id, day, COUNT(*), SUM(duplicate) FROM ({counted}) AS a GROUP BY source_id, day"""
+
+
+def _sqlite_change(d: Dialect, row: str, sign: int) -> str:
+    """Add ``sign`` (±1) to the counts of the article ``row`` (NEW or OLD) of a row trigger."""
+    day = d.day(f"{row}.published_at")
+    duplicate = f"CASE WHEN {row}.duplicate_of IS NULL THEN 0 ELSE {sign} END"
+    key = f"source_id = {row}.source_id AND day IS {day}"
+    return f"""
+    UPDATE {COUNTED} SET articles = articles + {sign}, duplicates = duplicates + {duplicate}
+    WHERE {key};
+    INSERT INTO {COUNTED} (source_id, day, articles, duplicates)
+    SELECT {row}.source_id, {day}, {sign}, {duplicate}
+    WHERE NOT EXISTS (SELECT 1 FROM {COUNTED} WHERE {key});"""
+
+
+def _postgresql_change(d: Dialect, rows: tuple[str, ...]) -> str:
+    """Add the statement's new rows and take back its old ones, one upsert per key (in key
+    order, so concurrent loads lock the same rows in the same order)."""
+    counted = "\n    UNION ALL ".join(
+        _counted_rows(d, f"{row.lower()}_rows", 1 if row == "NEW" else -1) for row in rows
+    )
+    return f"""
+    INSERT INTO {COUNTED} AS c (source_id, day, articles, duplicates)
+    SELECT source_id, day, SUM(sign), SUM(duplicate) FROM ({counted}) AS a
+    GROUP BY source_id, day HAVING SUM(sign) <> 0 OR SUM(duplicate) <> 0
+    ORDER BY source_id, day
+    ON CONFLICT (source_id, day) DO UPDATE
+    SET articles = c.articles + EXCLUDED.articles,
+        duplicates = c.duplicates + EXCLUDED.duplicates;"""
+
+
+def create_trigger_statements(dialect_name: str) -> list[str]:
+    """The triggers that keep :data:`COUNTED` equal to counting the article table: on
+    SQLite a row trigger per change, on PostgreSQL a statement trigger reading the
+    statement's transition tables (one upsert per day and source a statement)."""
+    d = Dialect(dialect_name)
+    statements = []
+    for event, rows in TRIGGERS.items():
+        name = f"{COUNTED}_{event}"
+        if d.name == "sqlite":
+            when = ""
+            if event == "update":
+                when = (
+                    "\nWHEN OLD.source_id IS NOT NEW.source_id"
+                    " OR OLD.published_at IS NOT NEW.published_at"
+                    " OR (OLD.duplicate_of IS NULL) <> (NEW.duplicate_of IS NULL)"
+                )
+            changes = "".join(_sqlite_change(d, row, 1 if row == "NEW" else -1) for row in rows)
+            statements.append(
+                f"CREATE TRIGGER {name} AFTER {event.upper()} ON article{when}\nBEGIN{changes}\nEND"
+            )
+            continue
+        tables = " ".join(f"{row} TABLE AS {row.lower()}_rows" for row in rows)
+        statements += [
+            f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN"
+            f"{_postgresql_change(d, rows)}\n    RETURN NULL;\nEND\n$$",
+            f"CREATE TRIGGER {name} AFTER {event.upper()} ON article REFERENCING {tables}"
+            f" FOR EACH STATEMENT EXECUTE FUNCTION {name}()",
+        ]
+    return statements
+
+
+def drop_trigger_statements(dialect_name: str) -> list[str]:
+    """Drop what :func:`create_trigger_statements` created."""
+    if dialect_name == "sqlite":
+        return [f"DROP TRIGGER IF EXISTS {COUNTED}_{event}" for event in TRIGGERS]
+    return [
+        statement
+        for event in TRIGGERS
+        for statement in (
+            f"DROP TRIGGER IF EXISTS {COUNTED}_{event} ON article",
+            f"DROP FUNCTION IF EXISTS {COUNTED}_{event}()",
+        )
+    ]

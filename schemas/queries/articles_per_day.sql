@@ -1,4 +1,4 @@
--- Articles, and the duplicates among them, per Beijing day and source.
+-- Articles, and the duplicates among them, per Beijing day and source (undated ones: undated_per_source).
 -- :since date = 1970-01-01 | first Beijing day counted
 -- :until date = 9999-12-31 | last Beijing day counted
 -- :source str = | source slug; empty for every source

@@ -1,4 +1,4 @@
--- Articles per category over a period; an article counts for every node of its category path.
+-- Articles per category over a period; an article counts for every node of its category path (undated ones are in no period).
 -- :since date = 1970-01-01 | first Beijing day counted
 -- :until date = 9999-12-31 | last Beijing day counted
 SELECT category, category_name, depth, CAST(SUM(articles) AS BIGINT) AS articles

@@ -28,20 +28,19 @@ needs_chromium = pytest.mark.skipif(
 )
 
 EXPECTED_SERIES = {
-    "chart-articles-per-day": ["local-files", "people-daily", "zaker-feed"],
+    "chart-articles-per-day": ["people-daily", "zaker-feed"],
     "chart-duplicates": ["duplicates"],
     "chart-rejections": ["parse", "validate"],
     "chart-columns": ["people-daily"],
     "chart-terms": ["occurrences"],
 }
 EXPECTED_BARS = {
-    "chart-articles-per-day": {
-        ("local-files", "2021-08-07", 1),
+    "chart-articles-per-day": {  # a5 (local-files) has no known date: on no day
         ("people-daily", "2021-08-06", 1),
         ("people-daily", "2021-08-07", 2),
         ("zaker-feed", "2021-08-06", 3),
     },
-    "chart-duplicates": {("duplicates", "2021-08-06", 2), ("duplicates", "2021-08-07", 1)},
+    "chart-duplicates": {("duplicates", "2021-08-06", 2)},
     "chart-rejections": {
         ("validate", "validate: body too short", 2),
         ("parse", "parse: captcha page", 1),
@@ -114,17 +113,17 @@ def test_report_holds_every_chart_with_its_series(
     tags = parse(html).tags
     series = {a["id"]: json.loads(a["data-series"] or "") for t, a in tags if t == "figure"}
     assert series == EXPECTED_SERIES
-    rows = html.split('<table id="latest-articles">')[1].count("<tr>") - 1
-    assert rows == 7
+    latest = html.split('<table id="latest-articles">')[1].split("</table>")[0]
+    assert latest.count("<tr>") - 1 == 6 and "example.test/a5" not in latest
+    undated = html.split('<table id="undated-articles">')[1].split("</table>")[0]
+    assert undated.count("<tr>") - 1 == 1 and "example.test/a5" in undated
+    assert "Articles without a known publication date: 1." in html
 
 
 def test_report_since_limits_the_days(seeded: Seeded, use_warehouse: str, tmp_path: Path) -> None:
     bars = bars_by_chart(write(tmp_path, "--since", "2021-08-07"))
-    assert bars["chart-articles-per-day"] == {
-        ("local-files", "2021-08-07", 1),
-        ("people-daily", "2021-08-07", 2),
-    }
-    assert bars["chart-duplicates"] == {("duplicates", "2021-08-07", 1)}
+    assert bars["chart-articles-per-day"] == {("people-daily", "2021-08-07", 2)}
+    assert bars["chart-duplicates"] == set()
     assert bars["chart-terms"] == {
         ("occurrences", t, n)
         for t, n in [("合作", 3), ("经济", 3), ("发展", 1), ("未来", 1), ("疫苗", 1)]
@@ -193,7 +192,7 @@ def test_every_chart_draws_in_chromium_without_network(report_file: Path) -> Non
                 rgb = tuple(int(fill[i : i + 2], 16) for i in (1, 3, 5))
                 assert pixels[rgb] >= 100, (chart["id"], fill, pixels.most_common(5))
             assert pixels[(255, 255, 255)] < 0.9 * total, chart["id"]
-        assert page.evaluate("document.querySelectorAll('#latest-articles tbody tr').length") == 7
+        assert page.evaluate("document.querySelectorAll('#latest-articles tbody tr').length") == 6
         assert page.requests == [url]
 
 

@@ -52,9 +52,9 @@ def test_article_view_uses_beijing_days_and_iso_timestamps(engine: Engine, seede
     assert got[a["a1"]]["day"] == "2021-08-06"
     assert got[a["a1"]]["published_at"] == "2021-08-05T23:30:00Z"
     assert got[a["a3"]]["day"] == "2021-08-07"  # 16:30 UTC is past midnight in Beijing
-    # no publication time: the day comes from first_seen_at
+    # no publication time: no day either (never the day it was first seen)
     assert got[a["a5"]]["published_at"] is None
-    assert got[a["a5"]]["day"] == "2021-08-07"
+    assert got[a["a5"]]["day"] is None
     assert got[a["a5"]]["first_seen_at"] == "2021-08-07T00:30:00Z"
 
 
@@ -62,17 +62,17 @@ def test_daily_source_articles(engine: Engine, seeded: Seeded) -> None:
     got = rows(
         engine,
         "SELECT day, source, source_name, articles, duplicates FROM v_daily_source_articles "
-        "ORDER BY day, source",
+        "ORDER BY CASE WHEN day IS NULL THEN 1 ELSE 0 END, day, source",
     )
     assert got == [
         {"day": "2021-08-06", "source": "people-daily", "source_name": "人民日报",
          "articles": 1, "duplicates": 0},
         {"day": "2021-08-06", "source": "zaker-feed", "source_name": "ZAKER 新媒体",
          "articles": 3, "duplicates": 2},
-        {"day": "2021-08-07", "source": "local-files", "source_name": "本地文件",
-         "articles": 1, "duplicates": 1},
         {"day": "2021-08-07", "source": "people-daily", "source_name": "人民日报",
          "articles": 2, "duplicates": 0},
+        {"day": None, "source": "local-files", "source_name": "本地文件",
+         "articles": 1, "duplicates": 1},
     ]  # fmt: skip
 
 

@@ -12,7 +12,7 @@ from newsetl.demo import SAMPLES
 from schemas.db import session_scope
 from schemas.items import ArticleItem
 from schemas.landing import land, start_run
-from schemas.models import Article, Image, LshBucket, RejectedRecord
+from schemas.models import Article, Image, LshBand, RejectedRecord
 from schemas.sources import load_sources
 from spiders.parsers.files import parse_article_file
 
@@ -85,12 +85,12 @@ def warehouse_contents(engine: Engine) -> dict:
                 Article.published_at, Article.duplicate_of, Article.content_hash,
             )
         ).all()  # fmt: skip
-        buckets = session.execute(select(LshBucket.article_id, LshBucket.bucket)).all()
+        buckets = session.execute(select(LshBand.__table__)).all()
         images = session.execute(select(Image.article_id, Image.position, Image.url)).all()
         rejected = session.execute(select(RejectedRecord.stage, RejectedRecord.reason)).all()
     return {
         "articles": sorted((*row[:5], urls.get(row[5]), row[6]) for row in rows),
-        "buckets": sorted((urls[a], b) for a, b in buckets),
+        "buckets": sorted((urls[a], *keys) for a, *keys in buckets),
         "images": sorted((urls[a], p, u) for a, p, u in images),
         "rejected": sorted(rejected),
     }

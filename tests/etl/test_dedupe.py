@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from etl_items import FETCHED, TEXT_SEED, news_item, seed_item
-from sqlalchemy import Engine, select
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from etl_items import FETCHED, TEXT_SEED, land_items, news_item, seed_item
+from sqlalchemy import Engine, column, create_engine, insert, inspect, select, table, text
 
 from etl.clean import clean_item
-from etl.dedupe import BANDS, MIN_SHARED_BANDS, band_keys, signature
+from etl.dedupe import BANDS, MIN_SHARED_BANDS, band_keys, index_row, signature
 from etl.pipeline import (
     clean_validate_batch,
     dedupe_load_batches,
@@ -14,9 +20,10 @@ from etl.pipeline import (
     run_etl,
     start_etl,
 )
-from schemas.db import session_scope
+from schemas.db import database_url, make_engine, session_scope
 from schemas.items import ArticleItem
-from schemas.models import Article
+from schemas.migrate import current, downgrade, head, upgrade
+from schemas.models import Article, LshBand
 
 
 def republished_text_seed() -> ArticleItem:
@@ -150,3 +157,88 @@ def test_staged_batches_dedupe_in_order_even_when_their_tasks_run_out_of_order(
     assert dedupe_load_batches(engine, first) == [first, second]
     assert finish_etl(engine, run_id).counts["near_duplicates"] == 1
     assert sorted(v is None for v in clusters(engine).values()) == [False, True]
+
+
+def index(engine: Engine) -> dict[str, dict]:
+    """The ``lsh_band`` rows by canonical URL, article ids left out."""
+    with session_scope(engine) as session:
+        urls = dict(session.execute(select(Article.id, Article.canonical_url)).all())
+        rows = session.execute(select(LshBand.__table__)).mappings().all()
+    return {urls[r["article_id"]]: {k: v for k, v in r.items() if k != "article_id"} for r in rows}
+
+
+def expected_row(item: ArticleItem) -> dict:
+    keys = band_keys(signature(clean_item(item, fetched_at=FETCHED)["body_text"]))
+    return {k: v for k, v in index_row(0, keys).items() if k != "article_id"}
+
+
+def test_one_index_row_per_article_replaced_when_its_text_changes(engine: Engine, land_in) -> None:
+    first, second = news_item(1), news_item(2)
+    land_in([first, second])
+    run_etl(engine)
+    assert index(engine) == {first.url: expected_row(first), second.url: expected_row(second)}
+    edited = news_item(1, body_html=first.body_html.replace("城市更新", "旧城改造"))
+    land_in([edited])
+    assert run_etl(engine).counts["updated"] == 1
+    assert index(engine) == {first.url: expected_row(edited), second.url: expected_row(second)}
+    assert expected_row(edited) != expected_row(first)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """URL of an empty database (no revision) on each backend, dropped after the test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    server = os.environ.get("NEWSETL_TEST_POSTGRES_URL")
+    if not server:
+        pytest.skip("NEWSETL_TEST_POSTGRES_URL is not set: PostgreSQL tests need a server")
+    admin = create_engine(database_url(server), isolation_level="AUTOCOMMIT")
+    name = f"newsetl_old_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield admin.url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def daily_counts(engine: Engine) -> set[tuple[str | None, int]]:
+    """Articles per Beijing day as the analytics view reads them (undated: day None)."""
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT day, articles FROM v_daily_source_articles"))
+        return {(str(day) if day else None, n) for day, n in rows}
+
+
+def test_upgrade_rebuilds_the_index_of_a_warehouse_with_the_old_layout(empty_url: str) -> None:
+    """A warehouse whose index is in the layout before 0005 — articles with their 20 band
+    rows in ``lsh_bucket`` — keeps working: the index is rebuilt from the
+    text, a new copy finds its original loaded before the upgrade, daily counts are there.
+    The articles are loaded by today's code, then the schema is taken back to 0004 (the
+    last revision of the old layout) and given old band rows."""
+    engine = make_engine(empty_url)
+    upgrade(engine)
+    original, other = seed_item(TEXT_SEED), seed_item()
+    original.published = "2021-05-18 06:00"
+    land_items(engine, [original, other])
+    run_etl(engine)
+    written_by_load, counted_before = index(engine), daily_counts(engine)
+    assert len(written_by_load) == 2 and len(counted_before) == 2
+    downgrade(engine, "0004")
+    with session_scope(engine) as session:
+        ids = session.execute(select(Article.id)).scalars().all()
+        old = table("lsh_bucket", column("bucket"), column("article_id"), column("band"))
+        session.execute(
+            insert(old),
+            [{"bucket": i * 100 + b, "article_id": i, "band": b} for i in ids for b in range(20)],
+        )
+    upgrade(engine)
+    assert current(engine) == head()
+    assert "lsh_bucket" not in inspect(engine).get_table_names()
+    assert index(engine) == written_by_load
+    assert daily_counts(engine) == counted_before
+    land_items(engine, [republished_text_seed()])
+    assert run_etl(engine).counts["near_duplicates"] == 1
+    found = clusters(engine)
+    assert found[republished_text_seed().url] == next(u for u in found if u.startswith("urn:"))
+    engine.dispose()

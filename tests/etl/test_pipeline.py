@@ -17,7 +17,6 @@ from sqlalchemy import Engine, func, select
 
 import etl.load
 import etl.prepare
-from etl.dedupe import BANDS
 from etl.pipeline import (
     clean_validate_batch,
     dedupe_load_batches,
@@ -32,7 +31,7 @@ from schemas.models import (
     Category,
     EtlBatch,
     Image,
-    LshBucket,
+    LshBand,
     PipelineRun,
     RawDocument,
     RejectedRecord,
@@ -144,7 +143,7 @@ def test_rerun_adds_nothing_and_identical_reload_changes_nothing(engine: Engine,
     assert again.counts["read"] == 4 and again.counts["loaded"] == 0
     assert again.counts["unchanged"] == 4 and again.counts["exact_duplicates"] == 4
     assert [(a.id, a.last_updated_at, a.raw_document_id) for a in articles(engine)] == before
-    assert count(engine, LshBucket) == 4 * BANDS
+    assert count(engine, LshBand) == 4
 
 
 def test_changed_version_updates_the_article(engine: Engine, land_in) -> None:
@@ -172,7 +171,7 @@ def test_crash_mid_batch_leaves_the_warehouse_as_before(
     with pytest.raises(RuntimeError, match="worker killed"):
         run_etl(engine, reject_threshold=1.0)
     assert count(engine, Article) == 0 and count(engine, Image) == 0
-    assert count(engine, RejectedRecord) == 0 and count(engine, LshBucket) == 0
+    assert count(engine, RejectedRecord) == 0 and count(engine, LshBand) == 0
     with session_scope(engine) as session:
         assert (
             session.scalar(select(func.count()).where(RawDocument.processed_run_id.is_not(None)))

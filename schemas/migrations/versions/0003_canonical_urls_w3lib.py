@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from schemas.identity import canonical_url
-from schemas.views import create_view_statements, drop_view_statements
+from schemas.views import drop_view_statements
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -68,17 +68,17 @@ def rekey(connection: sa.Connection) -> tuple[int, int]:
     return len(moves), len(duplicates)
 
 
-def _recreate_views() -> None:
+def _drop_views() -> None:
+    """The views read tables of later revisions: the newest revision that changed them
+    (0005) creates them."""
     for statement in drop_view_statements():
-        op.execute(statement)
-    for statement in create_view_statements(op.get_bind().dialect.name):
         op.execute(statement)
 
 
 def upgrade() -> None:
     rekey(op.get_bind())
-    _recreate_views()
+    _drop_views()
 
 
 def downgrade() -> None:
-    _recreate_views()
+    _drop_views()
