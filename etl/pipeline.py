@@ -52,6 +52,7 @@ from etl.records import Record
 from etl.stages import DEFAULT_BATCH_SIZE, PHASES, STAGES, default_max_batches
 from etl.validate import DEFAULT_REJECT_THRESHOLD, validate_records
 from schemas.db import session_scope
+from schemas.identity import TEXT_URN
 from schemas.landing import finish_run, reject, start_run
 from schemas.models import EtlBatch, PipelineRun, RawDocument, Source
 from schemas.runs import abandon_dead_runs, heartbeat, release_claims
@@ -70,6 +71,7 @@ __all__ = [
 ]
 
 THRESHOLD_ENV = "NEWSETL_REJECT_THRESHOLD"
+TEXT_URN_PREFIX = TEXT_URN.split("{")[0]
 # PostgreSQL advisory lock keys: planning (claiming documents), and dedupe + load
 PLAN_LOCK = 0x6E65_7773_0001
 LOAD_LOCK = 0x6E65_7773_0002
@@ -154,9 +156,13 @@ def _raw_documents(session: Session, ids: list[int]) -> list[Document]:
 def latest_versions(records: list[Record]) -> tuple[list[Record], int, int]:
     """One record per canonical URL: the latest fetched (then the latest landed). Returns
     the kept records in batch order, how many earlier versions they superseded, and how
-    many records merely repeated a kept one (the same article values)."""
+    many records merely repeated a kept one (the same article values). Records named by
+    their text (no URL: ``urn:newsetl:text:…``) have no versions: dedupe judges them."""
     latest: dict[str, Record] = {}
     for record in records:
+        if record.canonical_url.startswith(TEXT_URN_PREFIX):
+            latest[f"{record.canonical_url}#{record.raw_document_id}"] = record
+            continue
         kept = latest.get(record.canonical_url)
         if kept is None or (record.fetched_at, record.raw_document_id) > (
             kept.fetched_at,
