@@ -54,7 +54,8 @@ def test_etl_summary_lists_reasons_under_rejected_and_labels_the_totals(
     ]
     rejected = names.index("rejected")
     assert names[rejected + 1].startswith("validate: expect_column_values_to_not_be_null")
-    assert names[rejected + 2] == "exact duplicates"
+    assert names[rejected + 2] == "superseded (older version)"
+    assert names[rejected + 3] == "exact duplicates"
     assert "warehouse total: 1 articles, 1 records in quarantine (all runs)" in first.output
     second = CliRunner().invoke(app, ["etl", "--no-terms"])  # nothing new: this run did nothing
     rows = {
