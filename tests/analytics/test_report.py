@@ -183,7 +183,8 @@ def test_every_chart_draws_in_chromium_without_network(report_file: Path) -> Non
             bars = {(s, c, int(v)) for s, c, v, _ in chart["bars"]}
             assert bars == EXPECTED_BARS[chart["id"]]
             rect = chart["rect"]
-            assert rect["width"] > 50 and rect["height"] > 10, chart["id"]
+            # drawn and visible: a chart of one bar on the continuous day axis is ≈ 48 px wide
+            assert rect["width"] > 20 and rect["height"] > 10, chart["id"]
             pixels = png_pixels(
                 page.screenshot(rect["x"], rect["y"], rect["width"], rect["height"])
             )
