@@ -56,10 +56,12 @@ def crawl_dag(source: SourceConfig) -> DAG:
     def crawl_source() -> None:
         @task(task_id="crawl", outlets=[asset], **CRAWL_RETRIES)
         def crawl(**context: Any) -> dict[str, Any]:
-            """Run the spider; its ``pipeline_run`` id and batch go to XCom and the Asset event."""
+            """Run the spider; its ``pipeline_run`` id and status go to XCom and the Asset event."""
             day = run_day(context, source.timezone)
             params = context["params"]
-            crawled = run_crawl(source, day, params["spider_args"], params["scrapy_settings"])
+            crawled = run_crawl(
+                source, day, context["run_id"], params["spider_args"], params["scrapy_settings"]
+            )
             landed = {**crawled, "day": day.isoformat()}
             context["outlet_events"][asset].extra = landed
             return landed

@@ -7,6 +7,7 @@ is stored as JSON in ``raw_document.item`` and read back with :meth:`ArticleItem
 
 from __future__ import annotations
 
+import base64
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -65,18 +66,27 @@ class ArticleItem:
         return cls(**values)
 
 
+def _base64(body: bytes) -> str:
+    return base64.b64encode(body).decode("ascii")
+
+
+def _article(article: ArticleItem | None) -> dict[str, Any] | None:
+    return article.to_dict() if article is not None else None
+
+
 @dataclass
 class FetchedPage:
     """What a spider yields: one fetched page with the article parsed from it, if any.
 
-    The landing pipeline writes it to ``raw_document`` (raw bytes kept) and the crawl's
-    JSONL batch file.
+    The landing pipeline writes it to ``raw_document`` (raw bytes kept). In a feed export
+    (``newsetl crawl -o``) the body is Base64 text and the article the dict of
+    :meth:`ArticleItem.to_dict`; ``-s FEED_EXPORT_FIELDS=url,article`` leaves the body out.
     """
 
     source: str
     url: str
-    body: bytes
+    body: bytes = field(metadata={"serializer": _base64})
     status: int = 200
     encoding: str | None = None
     fetched_at: str | None = None  # ISO 8601 with zone
-    article: ArticleItem | None = None
+    article: ArticleItem | None = field(default=None, metadata={"serializer": _article})

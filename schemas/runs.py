@@ -20,6 +20,8 @@ from schemas.models import EtlBatch, PipelineRun, RawDocument
 from schemas.types import utcnow
 
 STALE_AFTER_ENV = "NEWSETL_RUN_STALE_AFTER"
+# The Airflow run a crawl subprocess belongs to: recorded as its run's airflow_run_id.
+AIRFLOW_RUN_ENV = "AIRFLOW_CTX_DAG_RUN_ID"
 DEFAULT_STALE_AFTER = timedelta(hours=6)
 
 

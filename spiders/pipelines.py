@@ -1,24 +1,18 @@
 """The landing pipeline: every :class:`~schemas.items.FetchedPage` goes to ``raw_document``
-(raw bytes kept, idempotent) and to the crawl run's JSONL batch file; the run itself is a
-``pipeline_run`` row (kind ``crawl``) closed with the crawl's counts.
+(raw bytes kept once, compressed, idempotent); the run itself is a ``pipeline_run`` row
+(kind ``crawl``, with the Airflow run id when Airflow started it) closed with the crawl's
+counts. A copy of the items in a file is Scrapy's feed export (``newsetl crawl -o``).
 
 The warehouse must exist and be migrated (``newsetl db upgrade``); the pipeline refuses to
 start otherwise, so a crawl never writes into a half-made database.
-
-Batch file: ``<NEWSETL_LANDING_DIR>/<spider>/<run id>.jsonl``, one JSON object per page:
-``raw_document_id``, ``new``, ``source``, ``url``, ``status``, ``encoding``, ``fetched_at``,
-``content_hash``, ``body_base64`` (the raw bytes) and ``article`` (the parsed item or null).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 import os
 from datetime import datetime
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
@@ -29,11 +23,10 @@ from schemas.items import FetchedPage
 from schemas.landing import ensure_source, finish_run, land, start_run
 from schemas.migrate import require_current
 from schemas.models import PipelineRun
+from schemas.runs import AIRFLOW_RUN_ENV
 from spiders.drift import MAX_MISSING_SHARE, drift_message
 from spiders.publishers import canonical_url
 from spiders.spiders.base import ERROR, FAILED_ARTICLES
-
-AIRFLOW_RUN_ENV = "AIRFLOW_CTX_DAG_RUN_ID"
 
 
 def crawl_counts(stats: dict[str, Any]) -> dict[str, Any]:
@@ -89,7 +82,6 @@ class LandingPipeline:
         self.crawler = crawler
         settings = crawler.settings
         self.engine = make_engine(settings.get("NEWSETL_DATABASE_URL"))
-        self.landing_dir = Path(settings.get("NEWSETL_LANDING_DIR") or "data/landing")
         self.batch_size = max(1, settings.getint("NEWSETL_LANDING_BATCH", 100))
         self.max_missing = settings.getfloat("NEWSETL_DRIFT_MAX_MISSING", MAX_MISSING_SHARE)
         self.airflow_run_id = settings.get("NEWSETL_AIRFLOW_RUN_ID") or os.environ.get(
@@ -97,8 +89,6 @@ class LandingPipeline:
         )
         self.buffer: list[FetchedPage] = []
         self.run_id: int | None = None
-        self.batch_file: Path | None = None
-        self._out: IO[str] | None = None
         self._flushing = asyncio.Lock()
 
     @classmethod
@@ -114,11 +104,7 @@ class LandingPipeline:
             ensure_source(session, spider.source_slug)
             run = start_run(session, "crawl", spider.name, airflow_run_id=self.airflow_run_id)
             self.run_id = run.id
-        self.batch_file = self.landing_dir / spider.name / f"{self.run_id}.jsonl"
-        self.batch_file.parent.mkdir(parents=True, exist_ok=True)
-        self._out = self.batch_file.open("a", encoding="utf-8")
         self.crawler.stats.set_value("newsetl/run_id", self.run_id)
-        self.crawler.stats.set_value("newsetl/batch_file", str(self.batch_file))
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, FetchedPage):
@@ -132,7 +118,7 @@ class LandingPipeline:
 
     async def flush(self) -> None:
         """Write the buffered pages in one transaction (in a worker thread, so downloads go
-        on meanwhile), then to the batch file; one flush at a time."""
+        on meanwhile); one flush at a time."""
         async with self._flushing:
             if not self.buffer:
                 return
@@ -145,19 +131,16 @@ class LandingPipeline:
                 for page in pages:
                     spider.note(ERROR, "landing", page.url, reason)
                 raise
-            for _, new in landed:
+            for new in landed:
                 key = "newsetl/landed_new" if new else "newsetl/landed_existing"
                 self.crawler.stats.inc_value(key)
-            assert self._out is not None
-            self._out.write("".join(line + "\n" for line, _ in landed))
-            self._out.flush()
 
-    def _land(self, pages: list[FetchedPage]) -> list[tuple[str, bool]]:
-        """Land pages in one transaction; returns their batch-file lines and which are new."""
-        lines: list[tuple[str, bool]] = []
+    def _land(self, pages: list[FetchedPage]) -> list[bool]:
+        """Land pages in one transaction; returns which of them are new."""
+        landed: list[bool] = []
         with session_scope(self.engine) as session:
             for page in pages:
-                row, new = land(
+                _, new = land(
                     session,
                     source=page.source,
                     url=page.url,
@@ -168,16 +151,11 @@ class LandingPipeline:
                     encoding=page.encoding,
                     fetched_at=datetime.fromisoformat(page.fetched_at) if page.fetched_at else None,
                 )
-                record = _batch_record(page, row.id, row.content_hash, new)
-                lines.append((json.dumps(record, ensure_ascii=False), new))
-        return lines
+                landed.append(new)
+        return landed
 
     async def close_spider(self) -> None:
-        try:
-            await self.flush()
-        finally:
-            if self._out is not None:
-                self._out.close()
+        await self.flush()
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         """Close the run with the crawl's counts and the URLs of its problems."""
@@ -190,7 +168,7 @@ class LandingPipeline:
             k: v for k, v in stats.items() if k.startswith("newsetl/") and isinstance(v, int)
         }
         counts["problems"] = getattr(spider, "problems", [])
-        message = f"finish reason: {reason}; batch file: {self.batch_file}"
+        message = f"finish reason: {reason}"
         tally = getattr(spider, "fields", None)
         alarms = tally.drift(self.max_missing) if tally is not None else []
         if tally is not None:
@@ -210,18 +188,3 @@ class LandingPipeline:
                 message=message,
             )
         self.engine.dispose()
-
-
-def _batch_record(page: FetchedPage, row_id: int, digest: str, new: bool) -> dict[str, Any]:
-    return {
-        "raw_document_id": row_id,
-        "new": new,
-        "source": page.source,
-        "url": page.url,
-        "status": page.status,
-        "encoding": page.encoding,
-        "fetched_at": page.fetched_at,
-        "content_hash": digest,
-        "body_base64": base64.b64encode(page.body).decode("ascii"),
-        "article": page.article.to_dict() if page.article is not None else None,
-    }

@@ -4,13 +4,18 @@ Override any of them with ``-s NAME=VALUE`` (``scrapy crawl`` and ``newsetl craw
 newsetl-specific ones:
 
 ``NEWSETL_DATABASE_URL``  warehouse URL (default: ``$NEWSETL_DATABASE_URL``, else local SQLite)
-``NEWSETL_LANDING_DIR``   folder of the JSONL batch files, one per spider and run
 ``NEWSETL_LANDING_BATCH`` items written per database transaction
 ``NEWSETL_BACKOFF_BASE``  first back-off (seconds) after a 5xx, 429, WAF page or timeout;
                           doubles on each retry of the same request
 ``NEWSETL_BACKOFF_MAX``   longest back-off; a ``Retry-After`` header is honoured up to it
 ``NEWSETL_DRIFT_MAX_MISSING`` share of a parser version's article pages that may lack the
                           title or the body before the run ends ``degraded`` (layout drift)
+``NEWSETL_REDIS_URL``     when set (default: ``$NEWSETL_REDIS_URL``), the crawl's frontier
+                          lives in Redis, shared by every process crawling the same spider
+                          (see :mod:`spiders.frontier`)
+``NEWSETL_FRONTIER``      prefix of the frontier's Redis keys (default ``newsetl``)
+``NEWSETL_FRONTIER_STALE`` seconds without a heartbeat after which a crawling process is
+                          taken for dead
 """
 
 from __future__ import annotations
@@ -71,8 +76,12 @@ HTTPCACHE_ENABLED = False
 FEED_EXPORT_ENCODING = "utf-8"
 
 NEWSETL_DATABASE_URL = None
-NEWSETL_LANDING_DIR = os.environ.get("NEWSETL_LANDING_DIR", "data/landing")
 NEWSETL_LANDING_BATCH = 100
 NEWSETL_BACKOFF_BASE = 2.0
 NEWSETL_BACKOFF_MAX = 60.0
 NEWSETL_DRIFT_MAX_MISSING = MAX_MISSING_SHARE
+NEWSETL_REDIS_URL = os.environ.get("NEWSETL_REDIS_URL") or None
+NEWSETL_FRONTIER = os.environ.get("NEWSETL_FRONTIER", "newsetl")
+NEWSETL_FRONTIER_STALE = 120.0
+# Switches the scheduler and fingerprint filter to Redis when NEWSETL_REDIS_URL is set.
+ADDONS = {"spiders.frontier.SharedFrontier": 0}

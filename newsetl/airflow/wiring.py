@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -23,19 +22,17 @@ from zoneinfo import ZoneInfo
 from airflow.sdk import Asset, BaseHook
 from airflow.sdk.exceptions import AirflowNotFoundException
 from airflow.sdk.log import mask_secret
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import URL
 
 from schemas.db import DATABASE_URL_ENV, make_engine
+from schemas.models import PipelineRun
+from schemas.runs import AIRFLOW_RUN_ENV
 from schemas.sources import SourceConfig, load_sources
 
 WAREHOUSE_CONN_ID = "newsetl_warehouse"
 # Sources whose spider crawls one dated edition (an e-paper) get the run's day as `-a date=`.
 DATED_KINDS = frozenset({"epaper"})
-# The last line `newsetl crawl` prints: its pipeline_run id, status and JSONL batch file.
-CRAWL_RESULT_LINE = re.compile(
-    r"^run_id=(?P<run_id>\d*) status=(?P<status>\w+) batch=(?P<batch>.*)$"
-)
 
 log = logging.getLogger(__name__)
 
@@ -142,22 +139,26 @@ def crawl_command(
 def run_crawl(
     source: SourceConfig,
     day: date,
+    airflow_run_id: str,
     spider_args: Mapping[str, Any] | None = None,
     scrapy_settings: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Crawl ``source`` in a subprocess (Twisted's reactor cannot restart in one process).
 
-    Streams the crawl's output into the task log and returns the crawl's ``pipeline_run_id``
-    and JSONL ``batch`` file; a crawl that exits non-zero raises, so Airflow retries the task,
-    unless it was ``partial`` (article pages failed, the rest landed: logged as a warning).
+    Streams the crawl's output into the task log and returns its ``pipeline_run_id`` and
+    ``status``: the crawl run this task attempt made, found in the warehouse by the Airflow
+    run id it records. A crawl that exits non-zero raises, so Airflow retries the task, unless
+    it was ``partial`` (article pages failed, the rest landed: logged as a warning).
     """
     env = dict(os.environ)
+    env[AIRFLOW_RUN_ENV] = airflow_run_id
     url = warehouse_url()
     if url:
         env[DATABASE_URL_ENV] = url
+    with warehouse_engine() as engine, engine.connect() as connection:
+        before = connection.scalar(select(func.coalesce(func.max(PipelineRun.id), 0)))
     command = crawl_command(source, day, spider_args, scrapy_settings)
     log.info("running %s", " ".join(command))
-    result: dict[str, Any] = {}
     with subprocess.Popen(
         command,
         env=env,
@@ -169,15 +170,24 @@ def run_crawl(
     ) as process:
         for line in process.stdout or ():
             log.info("%s", line.rstrip())
-            match = CRAWL_RESULT_LINE.match(line.rstrip("\n"))
-            if match:
-                result = match.groupdict()
-    if result.get("status") == "partial" and result.get("run_id"):
+    with warehouse_engine() as engine, engine.connect() as connection:
+        run = connection.execute(
+            select(PipelineRun.id, PipelineRun.status)
+            .where(
+                PipelineRun.id > before,
+                PipelineRun.kind == "crawl",
+                PipelineRun.name == source.spider,
+                PipelineRun.airflow_run_id == airflow_run_id,
+            )
+            .order_by(PipelineRun.id.desc())
+            .limit(1)
+        ).one_or_none()
+    if run is not None and run.status == "partial":
         # some article pages failed for good: what landed still goes on to the ETL
-        log.warning("crawl %s was partial: see pipeline_run %s", source.spider, result["run_id"])
-    elif process.returncode != 0 or not result.get("run_id"):
+        log.warning("crawl %s was partial: see pipeline_run %s", source.spider, run.id)
+    elif process.returncode != 0 or run is None:
         raise RuntimeError(
             f"`newsetl crawl {source.spider}` failed (exit {process.returncode}, "
-            f"pipeline_run {result.get('run_id') or 'none'})"
+            f"pipeline_run {run.id if run is not None else 'none'})"
         )
-    return {"pipeline_run_id": int(result["run_id"]), "batch": result["batch"]}
+    return {"pipeline_run_id": run.id, "status": run.status}

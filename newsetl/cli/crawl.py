@@ -40,6 +40,17 @@ SettingOption = typer.Option(
 VerboseOption = typer.Option(
     False, "-v", "--verbose", help="Show Scrapy's log here instead of progress and a log file."
 )
+OutputOption = typer.Option(
+    None,
+    "-o",
+    "--output",
+    metavar="FILE",
+    help="Also append the fetched pages to FILE (Scrapy feed export, as for `scrapy crawl`: "
+    "the format from the extension or FILE:FORMAT, e.g. pages.jsonl).",
+)
+OverwriteOption = typer.Option(
+    None, "-O", "--overwrite-output", metavar="FILE", help="As -o, overwriting FILE."
+)
 
 
 def _pairs(values: list[str] | None, what: str) -> dict[str, str]:
@@ -53,13 +64,31 @@ def _pairs(values: list[str] | None, what: str) -> dict[str, str]:
 
 
 def crawl_settings(
-    settings: list[str] | None, database_url: str | None, name: str, verbose: bool
+    settings: list[str] | None,
+    database_url: str | None,
+    name: str,
+    verbose: bool,
+    output: list[str] | None = None,
+    overwrite: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Scrapy settings from ``-s`` values; unless ``verbose`` (or ``-s LOG_FILE=…``), Scrapy
-    logs to a new file under ``data/logs`` whose path the caller prints."""
+    """Scrapy settings from ``-s`` values and ``-o``/``-O`` feeds; unless ``verbose`` (or
+    ``-s LOG_FILE=…``), Scrapy logs to a new file under ``data/logs`` whose path the caller
+    prints."""
     values: dict[str, Any] = dict(_pairs(settings, "setting"))
     if database_url:
         values["NEWSETL_DATABASE_URL"] = database_url
+    if output or overwrite:
+        from scrapy.exceptions import UsageError
+        from scrapy.utils.conf import feed_process_params_from_cli
+
+        from spiders.runner import project_settings
+
+        try:
+            values["FEEDS"] = feed_process_params_from_cli(
+                project_settings(values), output or [], overwrite_output=overwrite or []
+            )
+        except UsageError as error:
+            raise CliError(str(error), USAGE) from None
     if not verbose and "LOG_FILE" not in values:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         log = LOG_DIR / f"{name}-{stamp}.log"
@@ -132,17 +161,19 @@ def crawl_command(
     arg: list[str] | None = ArgOption,
     setting: list[str] | None = SettingOption,
     verbose: bool = VerboseOption,
+    output: list[str] | None = OutputOption,
+    overwrite_output: list[str] | None = OverwriteOption,
     database_url: str | None = DatabaseOption,
 ) -> None:
-    """Crawl one spider into the landing zone (raw_document + a JSONL batch file).
+    """Crawl one spider into the landing zone (raw_document).
 
-    Shows progress, then the crawl's counts and problems from its `pipeline_run`, then one
-    machine-readable last line on stdout:
-    `run_id=<pipeline_run id> status=<success|partial|degraded|failed> batch=<JSONL batch
-    file>`. Exit code 0 on success, 1 when the crawl failed (did not start, did not finish, or
-    no page answered) or ended degraded (too many article pages without title or body: the
-    site's layout drifted), 2 for an unknown spider or a malformed -a/-s value, 3 when it was
-    partial (article pages failed for good: listed among the problems).
+    Shows progress, then the crawl's counts and problems from its `pipeline_run`. With
+    NEWSETL_REDIS_URL set, every `newsetl crawl SPIDER` of the same spider, on any machine,
+    shares one frontier in Redis (docs/scaling.md). Exit code 0 on success, 1 when the crawl
+    failed (did not start, did not finish, or no page answered) or ended degraded (too many
+    article pages without title or body: the site's layout drifted), 2 for an unknown spider
+    or a malformed -a/-s/-o value, 3 when it was partial (article pages failed for good:
+    listed among the problems).
     """
     from spiders.runner import check_arguments, run_crawls
 
@@ -154,13 +185,11 @@ def crawl_command(
     except (TypeError, ValueError) as error:
         raise CliError(f"crawl {spider}: {error}", USAGE) from None
     with open_warehouse(database_url) as engine:
-        settings = crawl_settings(setting, database_url, spider, verbose)
+        settings = crawl_settings(setting, database_url, spider, verbose, output, overwrite_output)
         say_log_file(settings)
         with crawl_progress(not verbose) as progress:
             stats = run_crawls([spider], {spider: args}, settings, progress.watch)[spider]
         status = report_crawl(engine, spider, stats)
-    run_id = stats.get("newsetl/run_id", "")
-    typer.echo(f"run_id={run_id} status={status} batch={stats.get('newsetl/batch_file', '')}")
     raise typer.Exit(EXIT_CODES.get(status, 1))
 
 

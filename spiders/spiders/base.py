@@ -1,5 +1,6 @@
 """What every newsetl spider shares: its source and base URL from the registry, incremental
-crawling against the landing zone, decoding, and counting of everything that went wrong.
+crawling against the landing zone (one indexed query per list page), decoding, and counting
+of everything that went wrong.
 
 Subclasses set ``name`` and ``source_slug``, build requests with :meth:`NewsSpider.request`
 and yield :meth:`NewsSpider.fetched_page` items. Spider arguments common to all:
@@ -9,6 +10,7 @@ and yield :meth:`NewsSpider.fetched_page` items. Spider arguments common to all:
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -19,7 +21,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DownloadCancelledError, DownloadTimeoutError, IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
-from sqlalchemy import Text, cast, select
+from sqlalchemy import Engine, Text, cast, select
 from twisted.python.failure import Failure
 
 from schemas.db import make_engine
@@ -35,6 +37,7 @@ from spiders.plausibility import implausible
 # What the stats and ``pipeline_run.counts`` call each outcome; ``problems`` lists the URLs.
 ERROR, BLOCKED, SKIPPED = "error", "blocked", "skipped"
 MAX_PROBLEMS = 500
+LANDED_CHUNK = 500  # URLs per landing-check query
 LANDED_ANYWAY = {"charset"}  # error codes of pages that were still landed with their article
 FAILED_ARTICLES = "newsetl/failed_articles"  # article pages that yielded no article
 
@@ -78,7 +81,7 @@ class NewsSpider(scrapy.Spider):
         self.refresh = truthy(refresh)
         self.problems: list[dict[str, str]] = []
         self.fields = FieldTally()
-        self._landed: set[str] | None = None
+        self._engine: Engine | None = None  # the landing check's, opened on first use
         self._articles: set[str] = set()  # article pages requested by this crawl
         self._undecodable: set[str] = set()  # pages whose text is not readable
 
@@ -90,34 +93,42 @@ class NewsSpider(scrapy.Spider):
 
     # -- incremental crawling -------------------------------------------------------------
 
-    @property
-    def landed_urls(self) -> set[str]:
-        """URLs of this source already landed with an article (read once per crawl); a
-        page landed without one (its text did not decode) is fetched again."""
-        if self._landed is None:
-            engine = make_engine(self.settings.get("NEWSETL_DATABASE_URL"))
-            try:
-                with engine.connect() as connection:
-                    self._landed = set(
-                        connection.scalars(
-                            select(RawDocument.url)
-                            .join(Source, Source.id == RawDocument.source_id)
-                            .where(Source.slug == self.source_slug)
-                            .where(RawDocument.item.is_not(None))
-                            .where(cast(RawDocument.item, Text) != "null")
-                        )
-                    )
-            finally:
-                engine.dispose()
-        return self._landed
+    def to_fetch(self, urls: Iterable[str]) -> set[str]:
+        """The article pages among ``urls`` to request: all of them with ``refresh`` on,
+        else those not landed with an article yet (a page landed without one, its text
+        unreadable, is fetched again). One indexed query per call, a list page's links at
+        a time, so no crawl holds the source's landed URLs in memory; skips are counted."""
+        wanted = list(dict.fromkeys(urls))
+        landed = set() if self.refresh else self._landed_among(wanted)
+        for url in wanted:
+            if url in landed:
+                self.note(SKIPPED, "landed", url)
+            else:
+                self._articles.add(url)
+        return set(wanted) - landed
 
-    def should_fetch(self, url: str) -> bool:
-        """Whether an article page is new (or ``refresh`` is on); skips are counted."""
-        if self.refresh or url not in self.landed_urls:
-            self._articles.add(url)
-            return True
-        self.note(SKIPPED, "landed", url)
-        return False
+    def _landed_among(self, urls: list[str]) -> set[str]:
+        if self._engine is None:
+            self._engine = make_engine(self.settings.get("NEWSETL_DATABASE_URL"))
+        found: set[str] = set()
+        with self._engine.connect() as connection:
+            for start in range(0, len(urls), LANDED_CHUNK):
+                found.update(
+                    connection.scalars(
+                        select(RawDocument.url)
+                        .join(Source, Source.id == RawDocument.source_id)
+                        .where(Source.slug == self.source_slug)
+                        .where(RawDocument.url.in_(urls[start : start + LANDED_CHUNK]))
+                        .where(RawDocument.item.is_not(None))
+                        .where(cast(RawDocument.item, Text) != "null")
+                    )
+                )
+        return found
+
+    def closed(self, reason: str) -> None:
+        """Let go of the landing check's database connections."""
+        if self._engine is not None:
+            self._engine.dispose()
 
     # -- URLs: the real site and its local copy -------------------------------------------
 

@@ -17,7 +17,7 @@ from urllib.parse import urljoin
 from scrapy.http import Response
 
 from schemas.items import ArticleItem, FetchedPage
-from spiders.parsers.feeds import FeedError, parse_feed
+from spiders.parsers.feeds import FeedEntry, FeedError, parse_feed
 from spiders.parsers.match import parser_for
 from spiders.publishers.people_daily import is_editor_credit
 from spiders.spiders.base import ERROR, SKIPPED, NewsSpider, now_iso, truthy
@@ -80,6 +80,7 @@ class FeedsSpider(NewsSpider):
         if not feed.entries:
             self.note(SKIPPED, "empty_feed", response.url, "the feed has no items")
         fetched_at = now_iso()
+        targets: list[tuple[FeedEntry, str]] = []
         for entry in feed.entries:
             item = entry.item
             if not item.url:
@@ -89,8 +90,11 @@ class FeedsSpider(NewsSpider):
             if item.title and is_editor_credit(item.title):
                 self.note(SKIPPED, "editor_credit", item.url, item.title)
                 continue
-            target = item.url if entry.complete else self.on_site(item.url)
-            if not self.should_fetch(target):
+            targets.append((entry, item.url if entry.complete else self.on_site(item.url)))
+        fresh = self.to_fetch(target for _, target in targets)
+        for entry, target in targets:
+            item = entry.item
+            if target not in fresh:
                 continue
             if entry.complete:
                 item.fetched_at = fetched_at

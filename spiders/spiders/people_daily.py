@@ -109,8 +109,9 @@ class PeopleDailySpider(NewsSpider):
         articles = page.articles()
         if not articles:
             self.note(SKIPPED, "no_articles", response.url, "no article links on the page")
+        fresh = self.to_fetch(articles)
         for url in articles:
-            if self.should_fetch(url):
+            if url in fresh:
                 yield self.request(url, self.parse_article, cb_kwargs={"day": day, "label": label})
 
     def parse_article(

@@ -80,12 +80,14 @@ class ZakerSpider(NewsSpider):
         if not entries:
             self.note(ERROR, "empty_list", response.url, "no articles found on the list page")
         category = list_name(text)
-        new = 0
-        for entry in entries:
-            url = self.link(response, entry.url)
+        links = [(entry, self.link(response, entry.url)) for entry in entries]
+        for _, url in links:
             if article_id(url) is None:
                 self.note(SKIPPED, "not_article", url)
-            elif self.should_fetch(url):
+        fresh = self.to_fetch(url for _, url in links if article_id(url) is not None)
+        new = 0
+        for entry, url in links:
+            if url in fresh:
                 new += 1
                 yield self.request(
                     url, self.parse_article, cb_kwargs={"entry": entry, "category": category}

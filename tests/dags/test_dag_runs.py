@@ -71,8 +71,7 @@ def sites() -> Iterator[SiteServer]:
 def demo_sites(
     airflow_db: Path, sites: SiteServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Spiders crawl the demo sites and write their batch files under ``tmp_path``."""
-    monkeypatch.setenv("NEWSETL_LANDING_DIR", str(tmp_path / "landing"))
+    """Spiders crawl the demo sites."""
     for slug, site in SITE_OF.items():
         env = "NEWSETL_" + slug.upper().replace("-", "_") + "_BASE_URL"
         monkeypatch.setenv(env, sites.site_url(site))
@@ -168,7 +167,8 @@ def test_every_crawl_dag_then_the_etl_dag_fill_the_warehouse_and_a_day_rerun_add
         assert event["uri"] == f"newsetl://raw/{slug}"
         assert event["pipeline_run_id"] == crawl.id
         assert event["day"] == logical_date.date().isoformat()
-        assert Path(event["batch"]).is_file()
+        assert event["status"] == crawl.status
+        assert crawl.airflow_run_id == dag_run.run_id  # how the task found its crawl's run
     assert [r.name for r in runs(warehouse, "crawl")] == ["zaker", "people_daily", "feeds"]
     landed = counted(warehouse, RawDocument)
 

@@ -6,13 +6,17 @@ reactor starts once per process).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
+import redis
 
 from newsetl.demo.server import SiteServer
 from schemas.db import make_engine
 from schemas.migrate import upgrade
+
+REDIS_ENV = "NEWSETL_TEST_REDIS_URL"
 
 
 @pytest.fixture
@@ -36,4 +40,20 @@ def module_warehouse(tmp_path_factory: pytest.TempPathFactory) -> str:
     engine = make_engine(url)
     upgrade(engine)
     engine.dispose()
+    return url
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """``NEWSETL_TEST_REDIS_URL``'s server, checked to answer; skips the test without it."""
+    url = os.environ.get(REDIS_ENV)
+    if not url:
+        pytest.skip(f"{REDIS_ENV} is not set: shared-frontier tests need a Redis server")
+    client = redis.Redis.from_url(url)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        pytest.skip(f"the Redis server of {REDIS_ENV} does not answer: {error}")
+    finally:
+        client.close()
     return url

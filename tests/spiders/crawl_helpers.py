@@ -1,8 +1,9 @@
 """Crawl helpers: a real ``newsetl crawl`` in a subprocess and what it landed.
 
 Scrapy's reactor starts once per process, so every crawl runs ``newsetl crawl`` in a fresh
-Python process, with the warehouse, the landing folder and the site's base URL passed in its
-environment.
+Python process, with the warehouse and the site's base URL passed in its environment. The
+crawl's ``pipeline_run`` is found in the warehouse: the newest run of the spider that
+started after the command did.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from schemas.db import make_engine
@@ -40,17 +42,42 @@ class Crawl:
     stderr: str
     run_id: int | None
     status: str | None
-    batch: Path | None
+    feed: Path | None
 
-    def batch_records(self) -> list[dict[str, Any]]:
-        """The JSONL batch file's records."""
-        assert self.batch is not None
-        return [json.loads(line) for line in self.batch.read_text("utf-8").splitlines()]
+    def feed_records(self) -> list[dict[str, Any]]:
+        """The records of the crawl's feed export (``-O FILE.jsonl``)."""
+        assert self.feed is not None
+        return [json.loads(line) for line in self.feed.read_text("utf-8").splitlines()]
 
 
-def _last_line(stdout: str) -> dict[str, str]:
-    lines = [line for line in stdout.splitlines() if line.startswith("run_id=")]
-    return dict(part.split("=", 1) for part in lines[-1].split()) if lines else {}
+def last_run_id(database_url: str) -> int:
+    """The newest ``pipeline_run`` id (0 when there is none or no warehouse yet)."""
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return connection.scalar(select(func.coalesce(func.max(PipelineRun.id), 0)))
+    except SQLAlchemyError:
+        return 0
+    finally:
+        engine.dispose()
+
+
+def crawl_run_after(database_url: str, spider: str, after: int) -> PipelineRun | None:
+    """The newest crawl run of ``spider`` with an id above ``after``."""
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session:
+            return session.scalars(
+                select(PipelineRun)
+                .where(PipelineRun.id > after, PipelineRun.kind == "crawl")
+                .where(PipelineRun.name == spider)
+                .order_by(PipelineRun.id.desc())
+                .limit(1)
+            ).first()
+    except SQLAlchemyError:
+        return None
+    finally:
+        engine.dispose()
 
 
 def run_crawl(
@@ -58,39 +85,42 @@ def run_crawl(
     *,
     database_url: str,
     base_urls: dict[str, str],
-    landing_dir: Path,
     args: dict[str, str] | None = None,
     settings: dict[str, str] | None = None,
     options: tuple[str, ...] = ("--verbose",),
+    feed: Path | None = None,
     timeout: float = 90,
 ) -> Crawl:
     """Run ``newsetl crawl SPIDER`` in a subprocess against local sites; ``options`` default
-    to ``--verbose`` (Scrapy's log on stderr, where tests read it)."""
+    to ``--verbose`` (Scrapy's log on stderr, where tests read it); ``feed`` is given as
+    ``-O``."""
     env = dict(os.environ)
     env.update(
         NEWSETL_DATABASE_URL=database_url,
-        NEWSETL_LANDING_DIR=str(landing_dir),
         NEWSETL_USER_AGENT=TEST_AGENT,
     )
     for slug, url in base_urls.items():
         env["NEWSETL_" + slug.upper().replace("-", "_") + "_BASE_URL"] = url
     command = [sys.executable, "-c", "from newsetl.cli import main; main()", "crawl", spider]
     command += options
+    if feed is not None:
+        command += ["-O", str(feed)]
     for key, value in (args or {}).items():
         command += ["-a", f"{key}={value}"]
     for key, value in {**FAST, **(settings or {})}.items():
         command += ["-s", f"{key}={value}"]
+    before = last_run_id(database_url)
     done = subprocess.run(
         command, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
-    last = _last_line(done.stdout)
+    run = crawl_run_after(database_url, spider, before)
     return Crawl(
         returncode=done.returncode,
         stdout=done.stdout,
         stderr=done.stderr,
-        run_id=int(last["run_id"]) if last.get("run_id") else None,
-        status=last.get("status"),
-        batch=Path(last["batch"]) if last.get("batch") else None,
+        run_id=run.id if run is not None else None,
+        status=run.status if run is not None else None,
+        feed=feed,
     )
 
 

@@ -33,7 +33,6 @@ def test_crawl_refuses_a_warehouse_that_is_not_migrated(
             "zaker",
             database_url=f"sqlite:///{database}",
             base_urls={"zaker": site_server.site_url("zaker")},
-            landing_dir=tmp_path,
         )
         assert crawl.returncode == 1
         assert crawl.stderr.strip().splitlines() == [
@@ -54,7 +53,6 @@ def test_crawl_of_an_unreachable_site_fails(warehouse_url: str, tmp_path: Path) 
         "zaker",
         database_url=warehouse_url,
         base_urls={"zaker": f"http://127.0.0.1:{port}/zaker"},
-        landing_dir=tmp_path,
         settings={"RETRY_TIMES": "0"},
     )
     assert crawl.returncode == 1
@@ -74,7 +72,6 @@ def test_crawl_logs_to_a_file_and_summarises_this_run(
         "zaker",
         database_url=warehouse_url,
         base_urls=base,
-        landing_dir=tmp_path,
         args={"lists": "source/10"},
         settings={"LOG_FILE": str(log)},
         options=(),
@@ -84,7 +81,7 @@ def test_crawl_logs_to_a_file_and_summarises_this_run(
     assert "[scrapy" not in first.stderr and "INFO" not in first.stderr
     assert "Spider opened" in log.read_text("utf-8")  # Scrapy's log went to the file
     second = run_crawl(
-        "zaker", database_url=warehouse_url, base_urls=base, landing_dir=tmp_path,
+        "zaker", database_url=warehouse_url, base_urls=base,
         args={"lists": "source/10"}, settings={"LOG_FILE": str(log)}, options=(),
     )  # fmt: skip
     assert second.returncode == 0
@@ -109,7 +106,6 @@ def test_crawl_shows_progress_per_source_on_a_terminal(
         "zaker",
         database_url=warehouse_url,
         base_urls={"zaker": site_server.site_url("zaker")},
-        landing_dir=tmp_path,
         args={"lists": "source/10"},
         settings={"LOG_FILE": str(tmp_path / "crawl.log")},
         options=(),
@@ -129,7 +125,6 @@ def test_crawl_verbose_shows_scrapys_log(
         "zaker",
         database_url=warehouse_url,
         base_urls={"zaker": site_server.site_url("zaker")},
-        landing_dir=tmp_path,
         args={"lists": "source/10"},
     )  # run_crawl's default options: --verbose
     assert crawl.returncode == 0
@@ -143,7 +138,6 @@ def test_scrapy_crawl_works_from_the_repository_root(
     env = dict(
         os.environ,
         NEWSETL_DATABASE_URL=warehouse_url,
-        NEWSETL_LANDING_DIR=str(tmp_path),
         NEWSETL_ZAKER_BASE_URL=site_server.site_url("zaker"),
     )
     fast = ["-s", "AUTOTHROTTLE_START_DELAY=0", "-s", "DOWNLOAD_DELAY=0"]
@@ -158,7 +152,6 @@ def test_scrapy_crawl_works_from_the_repository_root(
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert len(landed(warehouse_url, "zaker")) == 3
-    assert list(tmp_path.glob("zaker/*.jsonl"))
 
 
 def test_run_crawls_the_enabled_sources_then_the_etl(
@@ -177,7 +170,6 @@ def test_run_crawls_the_enabled_sources_then_the_etl(
         os.environ,
         NEWSETL_DATABASE_URL=url,
         NEWSETL_SOURCES=str(sources),
-        NEWSETL_LANDING_DIR=str(tmp_path / "landing"),
         NEWSETL_ZAKER_BASE_URL=site_server.site_url("zaker"),
         NEWSETL_ZAKER_FEEDS_BASE_URL=site_server.site_url("feeds"),
     )

@@ -22,7 +22,6 @@ def list_crawl(
         "feeds",
         database_url=module_warehouse,
         base_urls={"zaker-feeds": module_server.site_url("feeds")},
-        landing_dir=tmp_path_factory.mktemp("landing"),
     )
     assert crawl.returncode == 0, crawl.stderr[-3000:]
     return crawl
@@ -51,7 +50,6 @@ def local_crawl(
         "feeds",
         database_url=module_warehouse,
         base_urls={"zaker-feeds": base},
-        landing_dir=tmp_path_factory.mktemp("landing"),
         args={"feed": ",".join(f"{base}/{p}" for p in paths), "category": "新闻/滨海"},
     )
     assert crawl.returncode == 0, crawl.stderr[-3000:]
@@ -151,7 +149,6 @@ def test_second_crawl_of_the_list_skips_landed_items(
         "feeds",
         database_url=module_warehouse,
         base_urls={"zaker-feeds": module_server.site_url("feeds")},
-        landing_dir=tmp_path_factory.mktemp("landing"),
     )
     counts = pipeline_run(module_warehouse, again.run_id).counts
     assert counts["skipped (already landed)"] == 5
@@ -167,7 +164,6 @@ def test_full_text_feed_of_the_e_paper(
         "feeds",
         database_url=module_warehouse,
         base_urls={"zaker-feeds": module_server.site_url("feeds")},
-        landing_dir=tmp_path,
         args={
             "feed": module_server.site_url("feeds") + "/epaper/rmrb.xml",
             "category": "报纸/人民日报",

@@ -4,6 +4,7 @@ credits never requested, a re-crawl landing nothing new, bad arguments."""
 
 from __future__ import annotations
 
+import base64
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,13 +22,13 @@ OLD = "html/2024-11/{day}/nw.D110000renmrb_202411{day}_{k}-{page}.htm"
 NEW = "pc/content/{ym}/{day}/content_{id}.html"
 
 
-def crawl(server: SiteServer, database_url: str, landing: Path, **args: str) -> Crawl:
+def crawl(server: SiteServer, database_url: str, feed: Path | None = None, **args: str) -> Crawl:
     return run_crawl(
         "people_daily",
         database_url=database_url,
         base_urls={SLUG: server.site_url("people_daily")},
-        landing_dir=landing,
         args=args,
+        feed=feed,
     )
 
 
@@ -39,7 +40,7 @@ def range_crawl(
     done = crawl(
         module_server,
         module_warehouse,
-        tmp_path_factory.mktemp("landing"),
+        tmp_path_factory.mktemp("feed") / "pages.jsonl",
         start="2024-11-29",
         end="2024-12-01",
     )
@@ -78,8 +79,11 @@ def test_range_crawl_lands_every_article_of_every_page_of_each_day(
     assert run.status == "success"
     assert run.counts["landed (new)"] == 10
     assert run.counts["errors"] == 0
-    records = range_crawl.batch_records()
-    assert len(records) == 10 and all(r["article"]["source"] == SLUG for r in records)
+    # the feed export (`-O pages.jsonl`) holds the same pages, bytes as Base64
+    records = range_crawl.feed_records()
+    assert sorted(r["article"]["url"].removeprefix(REAL) for r in records) == sorted(items)
+    documents = landed(module_warehouse, SLUG)
+    assert all(base64.b64decode(r["body"]) == documents[r["url"]].raw_body for r in records)
 
 
 def test_old_layout_article_landed_fields(items: dict[str, ArticleItem]) -> None:
@@ -151,7 +155,7 @@ def test_single_date_gbk_header_edition_then_recrawl_lands_nothing_new(
     module_warehouse: str,
     tmp_path: Path,
 ) -> None:
-    first = crawl(module_server, module_warehouse, tmp_path, date="2025-03-05")
+    first = crawl(module_server, module_warehouse, None, date="2025-03-05")
     assert first.returncode == 0, first.stdout[-3000:]
     item = ArticleItem.from_dict(
         next(
@@ -168,7 +172,7 @@ def test_single_date_gbk_header_edition_then_recrawl_lands_nothing_new(
     assert pipeline_run(module_warehouse, first.run_id).counts["landed (new)"] == 2
 
     before = set(landed(module_warehouse, SLUG))
-    again = crawl(module_server, module_warehouse, tmp_path, start="2024-11-29", end="2024-12-03")
+    again = crawl(module_server, module_warehouse, None, start="2024-11-29", end="2024-12-03")
     assert again.returncode == 0, again.stdout[-3000:]
     counts = pipeline_run(module_warehouse, again.run_id).counts
     assert counts["landed (new)"] == 0
@@ -198,7 +202,7 @@ def test_single_date_gbk_header_edition_then_recrawl_lands_nothing_new(
 def test_bad_date_argument_fails_with_a_clear_message(
     module_server: SiteServer, module_warehouse: str, tmp_path: Path
 ) -> None:
-    done = crawl(module_server, module_warehouse, tmp_path, date="2024-13-01")
+    done = crawl(module_server, module_warehouse, None, date="2024-13-01")
     assert done.returncode == 2  # a usage error, refused before the crawl starts
     assert done.stdout == ""
     assert done.stderr.splitlines() == [
@@ -230,7 +234,7 @@ def test_edition_days() -> None:
 def test_crawl_lands_in_each_warehouse_backend(
     warehouse_url: str, site_server: SiteServer, tmp_path: Path
 ) -> None:
-    done = crawl(site_server, warehouse_url, tmp_path, date="2024-12-01")
+    done = crawl(site_server, warehouse_url, None, date="2024-12-01")
     assert done.returncode == 0, done.stdout[-3000:]
     items = {
         url.rsplit("/", 1)[1]: ArticleItem.from_dict(doc.item)
@@ -256,7 +260,7 @@ def test_current_layout_as_the_real_site_serves_it(
     """2026-05-01: headings holding <p>, the CMS's enpproperty, captions in
     data-original-title, a reporters' bracket, a wire dateline at the end, an editor credit
     whose list entry only a script names, and a page of advertising."""
-    done = crawl(module_server, module_warehouse, tmp_path, date="2026-05-01")
+    done = crawl(module_server, module_warehouse, None, date="2026-05-01")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert done.status == "success"
     by_id = {
@@ -303,7 +307,7 @@ def test_current_layout_as_the_real_site_serves_it(
 def test_a_refusing_site_is_backed_off_retried_and_recorded_as_blocked(
     module_server: SiteServer, module_warehouse: str, tmp_path: Path
 ) -> None:
-    done = crawl(module_server, module_warehouse, tmp_path, date="2026-05-02")
+    done = crawl(module_server, module_warehouse, None, date="2026-05-02")
     counts = pipeline_run(module_warehouse, done.run_id).counts
     assert (
         module_server.hits["/people_daily/pc/layout/202605/02/node_01.html"] == 3
@@ -317,7 +321,7 @@ def test_a_redesigned_site_ends_the_run_degraded(
     module_server: SiteServer, module_warehouse: str, tmp_path: Path
 ) -> None:
     """2026-06-01: the article pages changed layout; no parser version finds title or body."""
-    done = crawl(module_server, module_warehouse, tmp_path, date="2026-06-01")
+    done = crawl(module_server, module_warehouse, None, date="2026-06-01")
     assert done.returncode == 1
     assert done.status == "degraded"
     assert "layout drift: people-daily/FromDecember2024 gave no title on 2 of 2" in " ".join(
