@@ -11,6 +11,3 @@ RUN pip install --no-cache-dir -r /opt/newsetl/requirements.lock
 COPY --chown=airflow:root . /opt/newsetl
 RUN pip install --no-cache-dir --no-deps /opt/newsetl
 COPY --chown=airflow:root dags /opt/airflow/dags
-
-RUN mkdir -p /opt/airflow/data/landing
-ENV NEWSETL_LANDING_DIR=/opt/airflow/data/landing

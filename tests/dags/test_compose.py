@@ -21,6 +21,7 @@ import yaml
 from airflow.cli.cli_parser import get_parser
 from airflow.configuration import conf
 from airflow.sdk.module_loading import import_string
+from redis.connection import parse_url
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
@@ -37,7 +38,9 @@ AIRFLOW_SERVICES = {
     "airflow-dag-processor",
     "airflow-triggerer",
     "airflow-worker",
+    "crawler",
 }
+ONE_SHOT = {"airflow-init", "crawler"}  # run to completion: no health check
 # read by the official image's entrypoint (dumb-init), not by Airflow's configuration
 IMAGE_VARIABLES = {"DUMB_INIT_SETSID"}
 SUBSTITUTION = re.compile(r"(?<!\$)\$\{([A-Z0-9_]+)(:?-[^}]*)?\}")
@@ -63,6 +66,8 @@ def command_words(service: dict[str, Any]) -> list[str]:
 def shell_commands(service: dict[str, Any]) -> list[list[str]]:
     """The commands a service runs: ``bash -c "a && b"`` gives both ``a`` and ``b``."""
     words = command_words(service)
+    if "entrypoint" in service:
+        return [[*service["entrypoint"], *words]]
     if words[:2] == ["bash", "-c"]:
         return [shlex.split(part) for part in words[2].split("&&")]
     return [["airflow", *words]]  # the official image's entrypoint runs `airflow <command>`
@@ -107,6 +112,23 @@ def test_every_command_is_a_real_airflow_or_newsetl_command(
     assert "newsetl db upgrade" in ran
     for service in ("api-server", "scheduler", "dag-processor", "triggerer", "celery worker"):
         assert f"airflow {service}" in ran
+    assert "newsetl crawl zaker" in ran
+
+
+def test_crawlers_scale_and_share_the_frontier_apart_from_the_celery_broker(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    crawler = services["crawler"]
+    assert "container_name" not in crawler and "ports" not in crawler  # --scale crawler=N
+    assert crawler["restart"] == "no" and crawler["profiles"] == ["crawl"]  # not on `up -d`
+    frontier_url = crawler["environment"]["NEWSETL_REDIS_URL"]
+    frontier = parse_url(frontier_url)
+    broker = parse_url(crawler["environment"]["AIRFLOW__CELERY__BROKER_URL"])
+    assert frontier["host"] == broker["host"] == "redis"
+    assert frontier["db"] != broker["db"]
+    # the scheduled crawls (Celery workers) join the same frontier
+    assert services["airflow-worker"]["environment"]["NEWSETL_REDIS_URL"] == frontier_url
+    assert crawler["depends_on"]["airflow-init"] == {"condition": "service_completed_successfully"}
 
 
 def test_build_context_dockerfile_and_volumes_exist(
@@ -198,7 +220,7 @@ def test_the_warehouse_has_its_own_database_and_role_on_the_metadata_server(
 def test_airflow_services_have_health_checks_with_a_start_period_as_the_reference_file(
     services: dict[str, dict[str, Any]],
 ) -> None:
-    for name in AIRFLOW_SERVICES - {"airflow-init"}:
+    for name in AIRFLOW_SERVICES - ONE_SHOT:
         check = services[name]["healthcheck"]
         assert check["start_period"] and check["interval"] and check["retries"], name
         test = " ".join(check["test"])
