@@ -51,8 +51,12 @@ class Crawl:
 
 
 def last_run_id(database_url: str) -> int:
-    """The newest ``pipeline_run`` id (0 when there is none or no warehouse yet)."""
-    engine = make_engine(database_url)
+    """The newest ``pipeline_run`` id (0 when there is none or no warehouse yet); read-only,
+    so a missing SQLite file is not created."""
+    try:
+        engine = make_engine(database_url, read_only=True)
+    except FileNotFoundError:
+        return 0
     try:
         with engine.connect() as connection:
             return connection.scalar(select(func.coalesce(func.max(PipelineRun.id), 0)))
@@ -64,7 +68,10 @@ def last_run_id(database_url: str) -> int:
 
 def crawl_run_after(database_url: str, spider: str, after: int) -> PipelineRun | None:
     """The newest crawl run of ``spider`` with an id above ``after``."""
-    engine = make_engine(database_url)
+    try:
+        engine = make_engine(database_url, read_only=True)
+    except FileNotFoundError:
+        return None
     try:
         with Session(engine) as session:
             return session.scalars(
