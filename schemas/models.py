@@ -19,7 +19,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -30,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from schemas.types import UTCDateTime, utcnow
+from schemas.types import CompressedBytes, UTCDateTime, utcnow
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -92,6 +91,8 @@ class RawDocument(Base):
 
     ``content_hash`` is the SHA-256 of the raw bytes: landing the same bytes again for the
     same source and URL adds nothing. ``processed_run_id`` stays empty until the ETL took it.
+    ``raw_body`` is stored zstd-compressed and reads back as the raw bytes
+    (``schemas.types.CompressedBytes``).
     """
 
     __tablename__ = "raw_document"
@@ -103,7 +104,7 @@ class RawDocument(Base):
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
     http_status: Mapped[int | None] = mapped_column(SmallInteger)
     encoding: Mapped[str | None] = mapped_column(String(32))
-    raw_body: Mapped[bytes] = mapped_column(LargeBinary)
+    raw_body: Mapped[bytes] = mapped_column(CompressedBytes)
     content_hash: Mapped[str] = mapped_column(String(64))
     item: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     processed_run_id: Mapped[int | None] = mapped_column(ForeignKey("pipeline_run.id"))
