@@ -114,11 +114,14 @@ def index_row(article_id: int, keys: list[int]) -> dict[str, int]:
     return {"article_id": article_id} | {band_column(b): key for b, key in enumerate(keys)}
 
 
-def _band_matches(session: Session, records: list[dict[str, Any]]) -> dict[tuple, list[int]]:
+def _band_matches(
+    session: Session, records: list[dict[str, Any]], planner: dict[str, str] = INDEX_PROBES
+) -> dict[tuple, list[int]]:
     """``(band, key) → ids of the loaded articles with that key in that band``, for the
     band keys of ``records``: a lookup per band on that band's indexed column, sent as one
-    ``UNION ALL`` (on PostgreSQL one statement a batch: planned and sent once, with
-    :data:`INDEX_PROBES` for that statement only)."""
+    ``UNION ALL`` (on PostgreSQL one statement a batch: planned and sent once, with the
+    ``planner`` settings for that statement only; the benchmark passes ``{}`` to compare
+    with the planner's own choice)."""
     table = LshBand.__table__
     lookups = [
         select(literal(band), column, table.c.article_id).where(condition)
@@ -127,8 +130,8 @@ def _band_matches(session: Session, records: list[dict[str, Any]]) -> dict[tuple
     ]
     if not lookups:
         return {}
-    postgres = session.get_bind().dialect.name == "postgresql"
-    before = _set_local(session, INDEX_PROBES) if postgres else {}
+    postgres = bool(planner) and session.get_bind().dialect.name == "postgresql"
+    before = _set_local(session, planner) if postgres else {}
     matches: dict[tuple[int, int], list[int]] = {}
     for part in write_chunks(lookups, BANDS):  # SQLite: at most 16,000 values a statement
         for band, key, article_id in session.execute(union_all(*part)):
