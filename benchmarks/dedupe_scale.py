@@ -13,7 +13,12 @@ the same code as the ETL's). For each size, a fresh database of its own:
 - index: the ``lsh_band`` rows written in batches of 2,000 as the load writes them; rate,
   and size of the table with its indexes;
 - lookup: ``etl.dedupe._band_matches`` for batches of 2,000 articles not in the index
-  (what a new batch costs), median of 7 batches;
+  (what a new batch costs), as the ETL sends it (with ``etl.dedupe.INDEX_PROBES``, "new")
+  and with the planner's own choice (the query before, "old"), in the same database:
+  cold, the first batch after the load (the new query's; the old query's is the second,
+  so any pages the first left in the cache favour the baseline), and warm, median of 7
+  batches each, old and new taking turns, every batch one not looked up before; the
+  ratios of the last size to the first size close the output;
 - precision and recall of pairs sharing ``MIN_SHARED_BANDS`` bands, looked up through the
   database for every article, against the labels;
 - analytics: the named queries ``articles_per_day``, ``duplicates_per_day``,
@@ -78,6 +83,8 @@ CHUNK = 50_000
 BATCH = 2000
 REPEATS = 7
 LOOKUP_SEED = 99
+LOOKUPS = ("new", "old")
+PLANNER = {"new": None, "old": {}}  # None: _band_matches' default (INDEX_PROBES)
 BAND_COUNTS = (10, 12, 14, 16, 20)
 OLD_VALUES = 80  # the signature length before: 20 bands of 4
 SCRATCH = MetaData()  # the tables this benchmark compares with, outside the warehouse's
@@ -222,6 +229,47 @@ def lookup_ms(url: str, batches: list[Callable[[Session], Any]]) -> float:
     return round(statistics.median(times) * 1000, 1)
 
 
+def band_lookup(batch: list[list[int]], query: str) -> Callable[[Session], Any]:
+    """``_band_matches`` for a batch of band keys, as the ETL sends it ("new") or with
+    the planner's own choice ("old")."""
+    records = [{"band_keys": k} for k in batch]
+    planner = PLANNER[query]
+    if planner is None:
+        return lambda session: _band_matches(session, records)
+    return lambda session: _band_matches(session, records, planner)
+
+
+def lookup_times(url: str, batches: np.ndarray) -> dict[str, dict[str, float]]:
+    """Cold and warm lookup milliseconds of each query (:data:`LOOKUPS`): batch 0 the new
+    query's cold one, batch 1 the old's, then ``REPEATS`` batches each, taking turns."""
+    times: dict[str, dict[str, float]] = {"cold_ms": {}, "warm_ms": {}}
+    for query, batch in zip(LOOKUPS, batches[: len(LOOKUPS)].tolist(), strict=True):
+        times["cold_ms"][query] = lookup_ms(url, [band_lookup(batch, query)])
+    warm = batches[len(LOOKUPS) :].tolist()
+    engine, taken = make_engine(url), {q: [] for q in LOOKUPS}
+    for turn, batch in enumerate(warm[: REPEATS * len(LOOKUPS)]):
+        query = LOOKUPS[turn % len(LOOKUPS)]
+        with Session(engine) as session:
+            session.execute(text("SELECT 1"))  # connect outside the clock
+            started = time.perf_counter()
+            band_lookup(batch, query)(session)
+            taken[query].append(time.perf_counter() - started)
+    engine.dispose()
+    for query, seconds in taken.items():
+        times["warm_ms"][query] = round(statistics.median(seconds) * 1000, 1)
+    return times
+
+
+def fresh_keys() -> dict[int, np.ndarray]:
+    """Band keys of articles not in any index (the lookup batches), cached like the corpus."""
+    path = OUT / f"dedupe_fresh_{LOOKUP_SEED}.npz"
+    if not path.exists():
+        OUT.mkdir(exist_ok=True)
+        np.savez(path, **{f"k{v}": k for v, k in make_chunk(LOOKUP_SEED)["keys"].items()})
+    data = np.load(path)
+    return {int(name[1:]): data[name] for name in data.files}
+
+
 def pair_quality(url: str, keys: np.ndarray, original: np.ndarray, limit: int) -> dict[str, Any]:
     """Pairs sharing ``MIN_SHARED_BANDS`` bands, found through the database for each of the
     first ``limit`` articles (against all), against their labelled (copy, original) pairs."""
@@ -342,13 +390,7 @@ def measure(
         "insert_per_s": round(size / seconds),
         "insert_seconds": round(seconds, 1),
         "mb": table_mb(url, "lsh_band"),
-        "lookup_ms": lookup_ms(
-            url,
-            [
-                lambda s, b=b: _band_matches(s, [{"band_keys": k} for k in b])
-                for b in fresh[NUM_PERM].tolist()
-            ],
-        ),
+        "lookup": lookup_times(url, fresh[NUM_PERM]),
     }
     result["index"]["mb_per_million"] = round(result["index"]["mb"] * 1e6 / size)
     print(result, flush=True)
@@ -364,7 +406,10 @@ def measure(
             "mb": table_mb(url, "lsh_bucket"),
             "lookup_ms": lookup_ms(
                 url,
-                [old_lookup([k for row in b for k in row]) for b in fresh[OLD_VALUES].tolist()],
+                [
+                    old_lookup([k for row in b for k in row])
+                    for b in fresh[OLD_VALUES][:REPEATS].tolist()
+                ],
             ),
         }
         result["baseline"]["mb_per_million"] = round(result["baseline"]["mb"] * 1e6 / size)
@@ -372,7 +417,7 @@ def measure(
     with engine.begin() as connection:
         connection.execute(text("ANALYZE"))
     engine.dispose()
-    with read_only_connection(url) as connection:
+    with read_only_connection(url, allow_superuser=True) as connection:  # its own database
         result["analytics_ms"] = {
             name: median_ms(partial(run_query, connection, get_query(name))) for name in QUERIES
         }
@@ -428,8 +473,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     console = Console()
-    fresh_keys = make_chunk(LOOKUP_SEED)["keys"]
-    fresh = {v: k[: REPEATS * BATCH].reshape(REPEATS, BATCH, -1) for v, k in fresh_keys.items()}
+    lookups = len(LOOKUPS) * (1 + REPEATS)
+    fresh = {v: k[: lookups * BATCH].reshape(lookups, BATCH, -1) for v, k in fresh_keys().items()}
     results: dict[str, Any] = {"runs": []}
     keys, original = corpus(max(args.sizes), args.real or max(args.sizes))
     for size in args.sizes:
@@ -456,6 +501,16 @@ def main() -> None:
             finally:
                 warehouses.drop()
         console.print(results)
+    if len(results["runs"]) > 1:
+        first, last = results["runs"][0], results["runs"][-1]
+        results["lookup_ratio"] = {
+            f"{kind} {query}": round(
+                last["index"]["lookup"][kind][query] / first["index"]["lookup"][kind][query], 2
+            )
+            for kind in ("cold_ms", "warm_ms")
+            for query in LOOKUPS
+        }
+        console.print(f"lookup, {last['size']:,} / {first['size']:,}:", results["lookup_ratio"])
     OUT.mkdir(exist_ok=True)
     (OUT / "dedupe_scale.json").write_text(json.dumps(results, indent=2))
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import xxhash
-from sqlalchemy import Connection, insert, literal, select, union_all
+from sqlalchemy import Connection, func, insert, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from etl.chunks import one_of, write_chunks
@@ -37,6 +37,11 @@ _HIGH = np.uint64(32)  # (hash >> 32) * NUM_PERM >> 32 picks a bin, in hash orde
 _VALUE_MASK = np.uint64((1 << 57) - 1)
 _POWERS = np.array([pow(1_000_003, k, 2**64) for k in range(SHINGLE_CHARS)], dtype=np.uint64)
 _MAX_KEY = 2**63 - 1
+# Planner settings of the band lookup on PostgreSQL (docs/benchmarks.md): each band's
+# ``= ANY(array)`` is answered by probing that band's index, never by scanning the table,
+# and the statement is not JIT-compiled (its cost estimate passes ``jit_above_cost`` at
+# 1M articles, and compiling costs more than the probes save).
+INDEX_PROBES = {"enable_seqscan": "off", "jit": "off"}
 
 
 def _mix(values: np.ndarray) -> np.ndarray:
@@ -109,21 +114,43 @@ def index_row(article_id: int, keys: list[int]) -> dict[str, int]:
     return {"article_id": article_id} | {band_column(b): key for b, key in enumerate(keys)}
 
 
-def _band_matches(session: Session, records: list[dict[str, Any]]) -> dict[tuple, list[int]]:
+def _band_matches(
+    session: Session, records: list[dict[str, Any]], planner: dict[str, str] = INDEX_PROBES
+) -> dict[tuple, list[int]]:
     """``(band, key) → ids of the loaded articles with that key in that band``, for the
     band keys of ``records``: a lookup per band on that band's indexed column, sent as one
-    ``UNION ALL`` (on PostgreSQL one statement a batch: planned and sent once)."""
+    ``UNION ALL`` (on PostgreSQL one statement a batch: planned and sent once, with the
+    ``planner`` settings for that statement only; the benchmark passes ``{}`` to compare
+    with the planner's own choice)."""
     table = LshBand.__table__
     lookups = [
         select(literal(band), column, table.c.article_id).where(condition)
         for band, column in enumerate(table.c[band_column(b)] for b in range(BANDS))
         for condition in one_of(session, column, {r["band_keys"][band] for r in records})
     ]
+    if not lookups:
+        return {}
+    postgres = bool(planner) and session.get_bind().dialect.name == "postgresql"
+    before = _set_local(session, planner) if postgres else {}
     matches: dict[tuple[int, int], list[int]] = {}
     for part in write_chunks(lookups, BANDS):  # SQLite: at most 16,000 values a statement
         for band, key, article_id in session.execute(union_all(*part)):
             matches.setdefault((band, key), []).append(article_id)
+    if postgres:
+        # Back to the transaction's values, so the load's statements after this one are
+        # planned as usual. (Were the lookup to fail, the transaction is rolled back, and
+        # that undoes the settings as well.)
+        _set_local(session, before)
     return matches
+
+
+def _set_local(session: Session, settings: dict[str, str]) -> dict[str, str]:
+    """Set PostgreSQL settings until the end of the transaction (``SET LOCAL``); returns
+    their values before."""
+    names = list(settings)
+    before = session.execute(select(*(func.current_setting(n) for n in names))).one()
+    session.execute(select(*(func.set_config(n, settings[n], True) for n in names)))
+    return dict(zip(names, before, strict=True))
 
 
 def rebuild_index(connection: Connection, chunk: int = 2000) -> int:

@@ -9,10 +9,28 @@ from pathlib import Path
 
 import pytest
 from etl_items import FETCHED, TEXT_SEED, land_items, news_item, seed_item
-from sqlalchemy import Engine, column, create_engine, insert, inspect, select, table, text
+from sqlalchemy import (
+    Engine,
+    column,
+    create_engine,
+    event,
+    insert,
+    inspect,
+    select,
+    table,
+    text,
+)
 
 from etl.clean import clean_item
-from etl.dedupe import BANDS, MIN_SHARED_BANDS, band_keys, index_row, signature
+from etl.dedupe import (
+    BANDS,
+    INDEX_PROBES,
+    MIN_SHARED_BANDS,
+    _band_matches,
+    band_keys,
+    index_row,
+    signature,
+)
 from etl.pipeline import (
     clean_validate_batch,
     dedupe_load_batches,
@@ -182,6 +200,41 @@ def test_one_index_row_per_article_replaced_when_its_text_changes(engine: Engine
     assert run_etl(engine).counts["updated"] == 1
     assert index(engine) == {first.url: expected_row(edited), second.url: expected_row(second)}
     assert expected_row(edited) != expected_row(first)
+
+
+def test_band_lookup_probes_the_indexes_and_leaves_the_settings_as_they_were(
+    engine: Engine, land_in
+) -> None:
+    """The lookup finds a loaded article by its band keys. On PostgreSQL its statement runs
+    with ``INDEX_PROBES``, and the statements after it in the same transaction run with
+    the settings from before, a session's own ``SET`` included."""
+    item = news_item(1)
+    land_in([item])
+    run_etl(engine)
+    keys = list(expected_row(item).values())
+    postgres = engine.dialect.name == "postgresql"
+    during: list[dict[str, str]] = []
+
+    def settings(cursor) -> dict[str, str]:
+        return {n: cursor.connection.execute(f"SHOW {n}").fetchone()[0] for n in INDEX_PROBES}
+
+    def after_lookup(conn, cursor, statement, parameters, context, executemany) -> None:
+        if postgres and "UNION ALL" in statement:
+            during.append(settings(cursor))
+
+    event.listen(engine, "after_cursor_execute", after_lookup)
+    with session_scope(engine) as session:
+        if postgres:
+            session.execute(text("SET jit = on"))
+            session.execute(text("SET LOCAL enable_seqscan = on"))
+        matches = _band_matches(session, [{"band_keys": keys}])
+        if postgres:
+            after = {n: session.execute(text(f"SHOW {n}")).scalar_one() for n in INDEX_PROBES}
+            assert after == {"enable_seqscan": "on", "jit": "on"}
+    event.remove(engine, "after_cursor_execute", after_lookup)
+    assert {band for band, _ in matches} == set(range(BANDS))
+    assert all(len(ids) == 1 for ids in matches.values())
+    assert during == ([INDEX_PROBES] if postgres else [])
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
