@@ -43,19 +43,6 @@ def site(generated_site: Path) -> Iterator[SiteServer]:
         yield server
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def shared_warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A migrated warehouse that several crawling processes write to at once."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'warehouse.db'}"
-    else:
-        url = request.getfixturevalue("postgres_database")
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    return url
-
-
 def start_crawls(
     count: int, site: SiteServer, database_url: str, env: dict[str, str]
 ) -> list[subprocess.Popen[str]]:
@@ -90,11 +77,11 @@ def article_paths(site: SiteServer) -> dict[str, int]:
 
 
 def test_three_processes_fetch_every_page_once_and_land_it_once(
-    site: SiteServer, shared_warehouse: str, redis_url: str
+    site: SiteServer, warehouse_url: str, redis_url: str
 ) -> None:
     prefix = f"newsetl-test-{uuid.uuid4().hex[:8]}"
     env = {"NEWSETL_REDIS_URL": redis_url, "NEWSETL_FRONTIER": prefix}
-    results = finish(start_crawls(PROCESSES, site, shared_warehouse, env))
+    results = finish(start_crawls(PROCESSES, site, warehouse_url, env))
     for code, log in results:
         assert code == 0, log[-3000:]
     assert sum("began the crawl" in log for _, log in results) == 1
@@ -109,7 +96,7 @@ def test_three_processes_fetch_every_page_once_and_land_it_once(
     ] * lists
     assert hits["/zaker/"] == 1
 
-    engine = make_engine(shared_warehouse)
+    engine = make_engine(warehouse_url)  # an emptied warehouse on either backend
     with engine.connect() as connection:
         documents = connection.scalar(select(func.count()).select_from(RawDocument))
         urls = connection.scalar(select(func.count(func.distinct(RawDocument.url))))
