@@ -1,7 +1,7 @@
 """Crawl throughput: the ``zaker`` spider (full parsing and landing into SQLite) against a
 local ZAKER-style site of many article pages, beside ``scrapy bench`` in the same run.
 
-    .venv/bin/python benchmarks/crawl.py [--articles 5000]
+    .venv/bin/python -m benchmarks.crawl [--articles 5000]
 
 Writes ``benchmarks/out/crawl.json`` and prints a table. Pages per second are responses
 received divided by Scrapy's ``elapsed_time_seconds`` of each crawl (start-up excluded for
