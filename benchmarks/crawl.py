@@ -60,7 +60,7 @@ def run_spider(server: SiteServer, work: Path) -> dict[str, float]:
         "CONCURRENT_REQUESTS_PER_DOMAIN": "8",
         "LOG_LEVEL": "INFO",
     }
-    command = [sys.executable, "-c", "from newsetl.cli import main; main()", "crawl", "zaker"]
+    command = [sys.executable, "-c", "from newsetl.cli import main; main()", "crawl", "zaker", "-v"]
     for key, value in settings.items():
         command += ["-s", f"{key}={value}"]
     started = time.perf_counter()
