@@ -23,17 +23,15 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
-from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
+from benchmarks.etl import Warehouse
 from newsetl.demo.generated import PER_LIST, build_site
 from newsetl.demo.server import SiteServer
 from schemas.db import make_engine
@@ -42,32 +40,6 @@ from schemas.models import PipelineRun, RawDocument
 
 OUT = Path(__file__).with_name("out")
 COMMAND = [sys.executable, "-c", "from newsetl.cli import main; main()", "crawl", "zaker"]
-
-
-@contextmanager
-def warehouse(work: Path, postgres: str | None) -> Iterator[str]:
-    """A fresh migrated warehouse: a SQLite file, or a database of its own on ``postgres``."""
-    if postgres is None:
-        url = f"sqlite:///{work / f'w-{uuid.uuid4().hex[:8]}.db'}"
-        dropped = None
-    else:
-        name = f"newsetl_crawl_bench_{uuid.uuid4().hex[:8]}"
-        server = make_engine(postgres).execution_options(isolation_level="AUTOCOMMIT")
-        with server.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(postgres).set(database=name).render_as_string(hide_password=False)
-        dropped = (server, name)
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    try:
-        yield url
-    finally:
-        if dropped is not None:
-            server, name = dropped
-            with server.connect() as connection:
-                connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-            server.engine.dispose()
 
 
 def crawl(processes: int, site: SiteServer, url: str, redis: str, delay: float) -> dict[str, Any]:
@@ -130,14 +102,22 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="newsetl-crawl-bench-") as tmp:
         work = Path(tmp)
         build_site(work / "sites", options.articles)
-        with SiteServer(work / "sites") as site, Progress() as progress:
-            bar = progress.add_task("crawls", total=options.runs * len(options.processes))
-            for _ in range(options.runs):
-                for processes in options.processes:  # interleaved: load drifts hit all alike
-                    with warehouse(work, options.postgres) as url:
+        backend = "postgresql" if options.postgres else "sqlite"
+        warehouses = Warehouse(backend, options.postgres or "", work)
+        try:
+            with SiteServer(work / "sites") as site, Progress() as progress:
+                bar = progress.add_task("crawls", total=options.runs * len(options.processes))
+                for _ in range(options.runs):
+                    for processes in options.processes:  # interleaved: load hits all alike
+                        url = warehouses.new()  # a fresh warehouse for every crawl
+                        engine = make_engine(url)
+                        upgrade(engine)
+                        engine.dispose()
                         run = crawl(processes, site, url, options.redis, options.delay)
-                    results[processes].append(run)
-                    progress.advance(bar)
+                        results[processes].append(run)
+                        progress.advance(bar)
+        finally:
+            warehouses.drop()
     lists = (options.articles + PER_LIST - 1) // PER_LIST
     expected_pages = options.articles + lists + 1  # articles, channel lists, home page
     backend = "PostgreSQL" if options.postgres else "SQLite"

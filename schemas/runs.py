@@ -13,7 +13,7 @@ import os
 import socket
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, Row, func, select, update
 from sqlalchemy.orm import Session
 
 from schemas.models import EtlBatch, PipelineRun, RawDocument
@@ -94,3 +94,22 @@ def heartbeat(session: Session, run_id: int) -> None:
     run = session.get(PipelineRun, run_id)
     if run is not None:
         run.heartbeat_at = utcnow()
+
+
+def newest_run_id(connection: Connection) -> int:
+    """The id of the newest ``pipeline_run`` (0 when there is none): note it before starting
+    a crawl subprocess to find that crawl's run afterwards with :func:`crawl_run_after`."""
+    return connection.scalar(select(func.coalesce(func.max(PipelineRun.id), 0)))
+
+
+def crawl_run_after(
+    connection: Connection, spider: str, after: int, airflow_run_id: str | None = None
+) -> Row[tuple[int, str]] | None:
+    """``(id, status)`` of the newest crawl run of ``spider`` above id ``after`` (and of the
+    Airflow run ``airflow_run_id``, when given), or None."""
+    query = select(PipelineRun.id, PipelineRun.status).where(
+        PipelineRun.id > after, PipelineRun.kind == "crawl", PipelineRun.name == spider
+    )
+    if airflow_run_id is not None:
+        query = query.where(PipelineRun.airflow_run_id == airflow_run_id)
+    return connection.execute(query.order_by(PipelineRun.id.desc()).limit(1)).one_or_none()

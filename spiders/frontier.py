@@ -42,6 +42,7 @@ from twisted.internet import task
 QUEUE_CLASS = "scrapy_redis.queue.PriorityQueue"
 DUPEFILTER_CLASS = "scrapy_redis.dupefilter.RFPDupeFilter"
 HEARTBEATS_PER_STALE = 4  # heartbeats a member sends within its stale timeout
+DEFAULT_PREFIX = "newsetl"
 
 # Every script reads the clock of Redis (one clock for all machines) and first forgets the
 # members whose last heartbeat is older than ARGV[2] seconds.
@@ -108,6 +109,11 @@ def frontier_keys(prefix: str, spider: str) -> dict[str, str]:
     }
 
 
+def frontier_prefix(settings: BaseSettings) -> str:
+    """The key prefix ``NEWSETL_FRONTIER`` names (``newsetl`` when it is empty)."""
+    return settings.get("NEWSETL_FRONTIER") or DEFAULT_PREFIX
+
+
 class SharedFrontier:
     """Scrapy add-on: the Redis frontier when ``NEWSETL_REDIS_URL`` is set, else nothing."""
 
@@ -116,13 +122,13 @@ class SharedFrontier:
         if not url:
             return
         _check_reachable(url)
-        prefix = settings.get("NEWSETL_FRONTIER") or "newsetl"
+        keys = frontier_keys(frontier_prefix(settings), "%(spider)s")  # as scrapy-redis fills in
         for name, value in {
             "SCHEDULER": f"{__name__}.FrontierScheduler",
             "DUPEFILTER_CLASS": DUPEFILTER_CLASS,
             "SCHEDULER_QUEUE_CLASS": QUEUE_CLASS,
-            "SCHEDULER_QUEUE_KEY": f"{prefix}:%(spider)s:requests",
-            "SCHEDULER_DUPEFILTER_KEY": f"{prefix}:%(spider)s:dupefilter",
+            "SCHEDULER_QUEUE_KEY": keys["requests"],
+            "SCHEDULER_DUPEFILTER_KEY": keys["dupefilter"],
             "SCHEDULER_PERSIST": True,  # a crawl's keys outlive any one of its processes
             "REDIS_URL": url,
         }.items():
@@ -155,7 +161,7 @@ class FrontierScheduler(Scheduler):
         scheduler: FrontierScheduler = super().from_crawler(crawler)
         scheduler.crawler = crawler
         scheduler.stale = crawler.settings.getfloat("NEWSETL_FRONTIER_STALE", 120.0)
-        scheduler.prefix = crawler.settings.get("NEWSETL_FRONTIER") or "newsetl"
+        scheduler.prefix = frontier_prefix(crawler.settings)
         scheduler.busy = True
         scheduler._scripts = {
             name: scheduler.server.register_script(source)

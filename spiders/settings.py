@@ -81,7 +81,7 @@ NEWSETL_BACKOFF_BASE = 2.0
 NEWSETL_BACKOFF_MAX = 60.0
 NEWSETL_DRIFT_MAX_MISSING = MAX_MISSING_SHARE
 NEWSETL_REDIS_URL = os.environ.get("NEWSETL_REDIS_URL") or None
-NEWSETL_FRONTIER = os.environ.get("NEWSETL_FRONTIER", "newsetl")
+NEWSETL_FRONTIER = os.environ.get("NEWSETL_FRONTIER")  # None: spiders.frontier.DEFAULT_PREFIX
 NEWSETL_FRONTIER_STALE = 120.0
 # Switches the scheduler and fingerprint filter to Redis when NEWSETL_REDIS_URL is set.
 ADDONS = {"spiders.frontier.SharedFrontier": 0}

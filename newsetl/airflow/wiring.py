@@ -22,12 +22,11 @@ from zoneinfo import ZoneInfo
 from airflow.sdk import Asset, BaseHook
 from airflow.sdk.exceptions import AirflowNotFoundException
 from airflow.sdk.log import mask_secret
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 
 from schemas.db import DATABASE_URL_ENV, make_engine
-from schemas.models import PipelineRun
-from schemas.runs import AIRFLOW_RUN_ENV
+from schemas.runs import AIRFLOW_RUN_ENV, crawl_run_after, newest_run_id
 from schemas.sources import SourceConfig, load_sources
 
 WAREHOUSE_CONN_ID = "newsetl_warehouse"
@@ -155,33 +154,27 @@ def run_crawl(
     url = warehouse_url()
     if url:
         env[DATABASE_URL_ENV] = url
-    with warehouse_engine() as engine, engine.connect() as connection:
-        before = connection.scalar(select(func.coalesce(func.max(PipelineRun.id), 0)))
     command = crawl_command(source, day, spider_args, scrapy_settings)
-    log.info("running %s", " ".join(command))
-    with subprocess.Popen(
-        command,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-    ) as process:
-        for line in process.stdout or ():
-            log.info("%s", line.rstrip())
-    with warehouse_engine() as engine, engine.connect() as connection:
-        run = connection.execute(
-            select(PipelineRun.id, PipelineRun.status)
-            .where(
-                PipelineRun.id > before,
-                PipelineRun.kind == "crawl",
-                PipelineRun.name == source.spider,
-                PipelineRun.airflow_run_id == airflow_run_id,
-            )
-            .order_by(PipelineRun.id.desc())
-            .limit(1)
-        ).one_or_none()
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            before = newest_run_id(connection)
+        log.info("running %s", " ".join(command))
+        with subprocess.Popen(
+            command,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+        ) as process:
+            for line in process.stdout or ():
+                log.info("%s", line.rstrip())
+        with engine.connect() as connection:
+            run = crawl_run_after(connection, str(source.spider), before, airflow_run_id)
+    finally:
+        engine.dispose()
     if run is not None and run.status == "partial":
         # some article pages failed for good: what landed still goes on to the ETL
         log.warning("crawl %s was partial: see pipeline_run %s", source.spider, run.id)

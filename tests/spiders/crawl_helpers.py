@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from schemas.db import make_engine
 from schemas.models import PipelineRun, RawDocument, Source
+from schemas.runs import crawl_run_after, newest_run_id
 
 # Fast but otherwise real settings: no politeness delays against our own local server.
 FAST = {
@@ -50,37 +51,36 @@ class Crawl:
         return [json.loads(line) for line in self.feed.read_text("utf-8").splitlines()]
 
 
-def last_run_id(database_url: str) -> int:
-    """The newest ``pipeline_run`` id (0 when there is none or no warehouse yet); read-only,
-    so a missing SQLite file is not created."""
+def _read_only(database_url: str) -> Engine | None:
+    """A read-only engine, so that looking does not create a missing SQLite warehouse."""
     try:
-        engine = make_engine(database_url, read_only=True)
+        return make_engine(database_url, read_only=True)
     except FileNotFoundError:
+        return None
+
+
+def last_run_id(database_url: str) -> int:
+    """The newest ``pipeline_run`` id (0 when there is none or no warehouse yet)."""
+    engine = _read_only(database_url)
+    if engine is None:
         return 0
     try:
         with engine.connect() as connection:
-            return connection.scalar(select(func.coalesce(func.max(PipelineRun.id), 0)))
+            return newest_run_id(connection)
     except SQLAlchemyError:
         return 0
     finally:
         engine.dispose()
 
 
-def crawl_run_after(database_url: str, spider: str, after: int) -> PipelineRun | None:
-    """The newest crawl run of ``spider`` with an id above ``after``."""
-    try:
-        engine = make_engine(database_url, read_only=True)
-    except FileNotFoundError:
+def crawl_run(database_url: str, spider: str, after: int) -> tuple[int, str] | None:
+    """``(id, status)`` of the newest crawl run of ``spider`` above id ``after``."""
+    engine = _read_only(database_url)
+    if engine is None:
         return None
     try:
-        with Session(engine) as session:
-            return session.scalars(
-                select(PipelineRun)
-                .where(PipelineRun.id > after, PipelineRun.kind == "crawl")
-                .where(PipelineRun.name == spider)
-                .order_by(PipelineRun.id.desc())
-                .limit(1)
-            ).first()
+        with engine.connect() as connection:
+            return crawl_run_after(connection, spider, after)
     except SQLAlchemyError:
         return None
     finally:
@@ -120,13 +120,13 @@ def run_crawl(
     done = subprocess.run(
         command, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
-    run = crawl_run_after(database_url, spider, before)
+    run = crawl_run(database_url, spider, before)
     return Crawl(
         returncode=done.returncode,
         stdout=done.stdout,
         stderr=done.stderr,
-        run_id=run.id if run is not None else None,
-        status=run.status if run is not None else None,
+        run_id=run[0] if run is not None else None,
+        status=run[1] if run is not None else None,
         feed=feed,
     )
 
