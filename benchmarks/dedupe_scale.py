@@ -64,16 +64,9 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from benchmarks.etl import OUT, Corpus, Warehouse
-from etl.dedupe import (
-    MIN_SHARED_BANDS,
-    NUM_PERM,
-    ROWS,
-    _band_matches,
-    band_keys,
-    index_row,
-    signature,
-)
+from etl.dedupe import MIN_SHARED_BANDS, _band_matches, index_row
 from etl.load import insert_plain_rows
+from etl.minhash import NUM_PERM, ROWS, band_keys, signature
 from schemas.db import make_engine
 from schemas.migrate import upgrade
 from schemas.models import Article, LshBand, Source

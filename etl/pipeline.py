@@ -45,7 +45,6 @@ from etl.prepare import (
     Prepared,
     prepare_all,
     prepare_later,
-    source_zones,
     worker_pool,
 )
 from etl.records import Record
@@ -56,6 +55,7 @@ from schemas.identity import TEXT_URN
 from schemas.landing import finish_run, reject, start_run
 from schemas.models import EtlBatch, PipelineRun, RawDocument, Source
 from schemas.runs import abandon_dead_runs, heartbeat, release_claims
+from schemas.sources import source_zones
 from schemas.types import utcnow
 
 __all__ = [

@@ -24,10 +24,9 @@ from zoneinfo import ZoneInfo
 
 from etl.clean import CleanError, clean_item
 from etl.dates import SHANGHAI
-from etl.dedupe import band_keys, signature
+from etl.minhash import band_keys, signature
 from etl.records import Record
 from schemas.items import ArticleItem
-from schemas.sources import load_sources
 
 POOL_WORKERS = 2
 POOL_MIN_DOCUMENTS = 200  # fewer documents are not worth starting worker processes for
@@ -50,11 +49,6 @@ class Prepared(NamedTuple):
 
     record: Record | None
     rejection: dict[str, Any] | None
-
-
-def source_zones() -> dict[str, ZoneInfo]:
-    """Each registered source's time zone (dates without one are read in it)."""
-    return {slug: ZoneInfo(config.timezone) for slug, config in load_sources().items()}
 
 
 def trimmed(item: dict[str, Any]) -> dict[str, Any]:

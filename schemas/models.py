@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from schemas.lsh import LSH_BANDS, band_column
 from schemas.types import CompressedBytes, UTCDateTime, utcnow
 
 NAMING_CONVENTION = {
@@ -214,16 +215,6 @@ class Image(Base):
     width: Mapped[int | None] = mapped_column(Integer)
     height: Mapped[int | None] = mapped_column(Integer)
     caption: Mapped[str | None] = mapped_column(Text)
-
-
-LSH_BANDS = 16
-"""Bands of the near-duplicate index, one indexed column each: a measured choice of
-precision, recall and index size (docs/benchmarks.md, "Near-duplicate index")."""
-
-
-def band_column(band: int) -> str:
-    """The ``lsh_band`` column holding band ``band``'s key."""
-    return f"band_{band}"
 
 
 class LshBand(Base):

@@ -11,6 +11,7 @@ import os
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -116,3 +117,8 @@ def get_source(slug: str) -> SourceConfig:
     if slug not in sources:
         raise KeyError(f"unknown source {slug!r}; known: {', '.join(sorted(sources))}")
     return sources[slug]
+
+
+def source_zones() -> dict[str, ZoneInfo]:
+    """Each registered source's time zone (dates without one are read in it)."""
+    return {slug: ZoneInfo(config.timezone) for slug, config in load_sources().items()}

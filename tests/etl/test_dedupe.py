@@ -22,15 +22,8 @@ from sqlalchemy import (
 )
 
 from etl.clean import clean_item
-from etl.dedupe import (
-    BANDS,
-    INDEX_PROBES,
-    MIN_SHARED_BANDS,
-    _band_matches,
-    band_keys,
-    index_row,
-    signature,
-)
+from etl.dedupe import INDEX_PROBES, MIN_SHARED_BANDS, _band_matches, index_row
+from etl.minhash import BANDS, band_keys, signature
 from etl.pipeline import (
     clean_validate_batch,
     dedupe_load_batches,

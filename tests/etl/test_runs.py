@@ -21,11 +21,12 @@ import etl.pipeline
 from etl.dedupe import dedupe_records
 from etl.load import load_records
 from etl.pipeline import _raw_documents, finish_etl, run_etl, start_etl
-from etl.prepare import POOL_MIN_DOCUMENTS, prepare_all, source_zones
+from etl.prepare import POOL_MIN_DOCUMENTS, prepare_all
 from newsetl.cli import app
 from schemas.db import session_scope
 from schemas.models import Article, EtlBatch, PipelineRun, RawDocument
 from schemas.runs import this_host
+from schemas.sources import source_zones
 
 NEWSETL = str(Path(sys.executable).with_name("newsetl"))
 

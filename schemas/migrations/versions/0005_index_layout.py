@@ -37,7 +37,7 @@ UNDATED = sa.text("published_at IS NULL")
 
 
 def upgrade() -> None:
-    # the band keys are what etl.dedupe computes from an article's text: the one place
+    # the band keys are what etl.minhash computes from an article's text: the one place
     # where a migration runs pipeline code, so the rebuilt index is the one the ETL reads
     from etl.dedupe import rebuild_index
 
