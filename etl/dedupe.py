@@ -51,9 +51,8 @@ def _band_matches(
 ) -> dict[tuple, list[int]]:
     """``(band, key) → ids of the loaded articles with that key in that band``, for the
     band keys of ``records``: a lookup per band on that band's indexed column, sent as one
-    ``UNION ALL`` (on PostgreSQL one statement a batch: planned and sent once, with the
-    ``planner`` settings for that statement only; the benchmark passes ``{}`` to compare
-    with the planner's own choice)."""
+    ``UNION ALL`` statement a batch (on PostgreSQL with the ``planner`` settings for that
+    statement only; the benchmark passes ``{}`` to compare with the planner's own choice)."""
     table = LshBand.__table__
     lookups = [
         select(literal(band), column, table.c.article_id).where(condition)
@@ -65,9 +64,8 @@ def _band_matches(
     postgres = bool(planner) and session.get_bind().dialect.name == "postgresql"
     before = _set_local(session, planner) if postgres else {}
     matches: dict[tuple[int, int], list[int]] = {}
-    for part in write_chunks(lookups, BANDS):  # SQLite: at most 16,000 values a statement
-        for band, key, article_id in session.execute(union_all(*part)):
-            matches.setdefault((band, key), []).append(article_id)
+    for band, key, article_id in session.execute(union_all(*lookups)):
+        matches.setdefault((band, key), []).append(article_id)
     if postgres:
         # Back to the transaction's values, so the load's statements after this one are
         # planned as usual. (Were the lookup to fail, the transaction is rolled back, and

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Table, Text, cast, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from etl.chunks import in_lists, write_chunks
+from etl.chunks import one_of, write_chunks
 from etl.dedupe import index_row
 from schemas.models import Article, ArticleCategory, Category, Image, LshBand
 from schemas.types import utcnow
@@ -46,8 +46,8 @@ def category_ids(session: Session, paths: set[tuple[str, ...]]) -> dict[str, int
     ids: dict[str, int] = {}
 
     def look_up(paths: list[str]) -> None:
-        for chunk in in_lists(paths):
-            query = select(Category.path, Category.id).where(Category.path.in_(chunk))
+        for condition in one_of(session, Category.path, paths):
+            query = select(Category.path, Category.id).where(condition)
             ids.update(session.execute(query).tuples().all())
 
     if not keys:
@@ -108,8 +108,8 @@ def _replace_children(
     lose their old ones first."""
     updated = sorted(ids[r["canonical_url"]] for r in records if r["action"] == "update")
     for model in (Image, ArticleCategory, LshBand):
-        for chunk in in_lists(updated):
-            session.execute(delete(model).where(model.article_id.in_(chunk)))
+        for condition in one_of(session, model.article_id, updated):
+            session.execute(delete(model).where(condition))
     images, links, buckets = [], [], []
     for record in records:
         article_id = ids[record["canonical_url"]]
@@ -170,17 +170,17 @@ def _settle_clusters(session: Session, records: list[dict[str, Any]], ids: dict[
     unwritten = {records[root]["canonical_url"] for kind, root in clusters if kind == "batch"}
     ids = ids | {
         url: article_id
-        for chunk in in_lists(sorted(unwritten - ids.keys()))
+        for condition in one_of(session, Article.canonical_url, unwritten - ids.keys())
         for url, article_id in session.execute(
-            select(Article.canonical_url, Article.id).where(Article.canonical_url.in_(chunk))
+            select(Article.canonical_url, Article.id).where(condition)
         )
     }
     stored_roots = [root for kind, root in clusters if kind == "article"]
     published = {
         article_id: date
-        for chunk in in_lists(stored_roots)
+        for condition in one_of(session, Article.id, stored_roots)
         for article_id, date in session.execute(
-            select(Article.id, Article.published_at).where(Article.id.in_(chunk))
+            select(Article.id, Article.published_at).where(condition)
         )
     }
     table, connection = Article.__table__, session.connection()

@@ -75,6 +75,9 @@ TEXT_URN_PREFIX = TEXT_URN.split("{")[0]
 # PostgreSQL advisory lock keys: planning (claiming documents), and dedupe + load
 PLAN_LOCK = 0x6E65_7773_0001
 LOAD_LOCK = 0x6E65_7773_0002
+# Bulk updates of documents: no ORM objects of them are loaded, so none to keep in step
+# (the ORM's default would fetch the ids of the rows each update matches)
+NO_ORM_SYNC = {"synchronize_session": False}
 
 
 @dataclass
@@ -234,7 +237,8 @@ def load_step(session: Session, batch: Batch) -> dict[str, Any]:
         session.execute(
             update(RawDocument)
             .where(condition, RawDocument.processed_run_id.is_(None))
-            .values(processed_run_id=batch.run_id)
+            .values(processed_run_id=batch.run_id),
+            execution_options=NO_ORM_SYNC,
         )
     return counts
 
@@ -304,7 +308,10 @@ def _plan(
         session.add(row)
         session.flush()
         for condition in one_of(session, RawDocument.id, chunk):
-            session.execute(update(RawDocument).where(condition).values(etl_batch_id=row.id))
+            session.execute(
+                update(RawDocument).where(condition).values(etl_batch_id=row.id),
+                execution_options=NO_ORM_SYNC,
+            )
         batch_ids.append(row.id)
     return batch_ids
 
