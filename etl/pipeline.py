@@ -53,7 +53,7 @@ from etl.validate import DEFAULT_REJECT_THRESHOLD, validate_records
 from schemas.db import session_scope
 from schemas.identity import TEXT_URN
 from schemas.landing import finish_run, reject, start_run
-from schemas.models import EtlBatch, PipelineRun, RawDocument, Source
+from schemas.models import EtlBatch, EtlDocument, PipelineRun, RawDocument, Source
 from schemas.runs import abandon_dead_runs, heartbeat, release_claims
 from schemas.sources import source_zones
 from schemas.types import utcnow
@@ -75,7 +75,7 @@ TEXT_URN_PREFIX = TEXT_URN.split("{")[0]
 # PostgreSQL advisory lock keys: planning (claiming documents), and dedupe + load
 PLAN_LOCK = 0x6E65_7773_0001
 LOAD_LOCK = 0x6E65_7773_0002
-# Bulk updates of documents: no ORM objects of them are loaded, so none to keep in step
+# Bulk updates of documents' progress: no ORM objects of them are loaded, none to keep in step
 # (the ORM's default would fetch the ids of the rows each update matches)
 NO_ORM_SYNC = {"synchronize_session": False}
 
@@ -233,10 +233,10 @@ def dedupe_step(session: Session, batch: Batch) -> dict[str, Any]:
 def load_step(session: Session, batch: Batch) -> dict[str, Any]:
     """Write the batch's articles and mark its documents processed, in one transaction."""
     counts = load_records(session, batch.records)
-    for condition in one_of(session, RawDocument.id, batch.raw_document_ids):
+    for condition in one_of(session, EtlDocument.raw_document_id, batch.raw_document_ids):
         session.execute(
-            update(RawDocument)
-            .where(condition, RawDocument.processed_run_id.is_(None))
+            update(EtlDocument)
+            .where(condition, EtlDocument.processed_run_id.is_(None))
             .values(processed_run_id=batch.run_id),
             execution_options=NO_ORM_SYNC,
         )
@@ -263,20 +263,19 @@ def commit_batch(session: Session, batch: Batch) -> None:
 
 
 def _pending(query: Select, since_run: int | None) -> Select:
-    """Unprocessed, unclaimed documents with an item (a JSON ``null`` item counts as none)."""
-    query = query.where(
-        RawDocument.processed_run_id.is_(None),
-        RawDocument.etl_batch_id.is_(None),
-        RawDocument.item.is_not(None),
-        cast(RawDocument.item, Text) != "null",
-    )
-    return query if since_run is None else query.where(RawDocument.run_id >= since_run)
+    """Documents with an item (those have an ``etl_document`` row) neither processed nor
+    claimed, landed by run ``since_run`` or later when given."""
+    query = query.where(EtlDocument.processed_run_id.is_(None), EtlDocument.etl_batch_id.is_(None))
+    if since_run is None:
+        return query
+    landed = select(RawDocument.id).where(RawDocument.run_id >= since_run)
+    return query.where(EtlDocument.raw_document_id.in_(landed))
 
 
 def count_pending(engine: Engine, since_run: int | None = None) -> int:
     """How many landed documents the next ETL run would process."""
     with session_scope(engine) as session:
-        return session.scalar(_pending(select(func.count(RawDocument.id)), since_run))
+        return session.scalar(_pending(select(func.count(EtlDocument.raw_document_id)), since_run))
 
 
 def _plan(
@@ -291,8 +290,8 @@ def _plan(
     """Claim up to ``max_batches`` batches of pending documents for run ``run_id``."""
     exclusive(session, run_id, PLAN_LOCK)
     query = (
-        _pending(select(RawDocument.id), since_run)
-        .order_by(RawDocument.id)
+        _pending(select(EtlDocument.raw_document_id), since_run)
+        .order_by(EtlDocument.raw_document_id)
         .limit(batch_size * max_batches)
     )
     ids = list(session.scalars(query))
@@ -307,9 +306,9 @@ def _plan(
         )
         session.add(row)
         session.flush()
-        for condition in one_of(session, RawDocument.id, chunk):
+        for condition in one_of(session, EtlDocument.raw_document_id, chunk):
             session.execute(
-                update(RawDocument).where(condition).values(etl_batch_id=row.id),
+                update(EtlDocument).where(condition).values(etl_batch_id=row.id),
                 execution_options=NO_ORM_SYNC,
             )
         batch_ids.append(row.id)

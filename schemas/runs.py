@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Row, func, select, update
 from sqlalchemy.orm import Session
 
-from schemas.models import EtlBatch, PipelineRun, RawDocument
+from schemas.models import EtlBatch, EtlDocument, PipelineRun
 from schemas.types import utcnow
 
 STALE_AFTER_ENV = "NEWSETL_RUN_STALE_AFTER"
@@ -64,10 +64,10 @@ def why_dead(run: PipelineRun, now: datetime, host: str) -> str | None:
 def release_claims(session: Session, run_id: int) -> None:
     """Give the documents run ``run_id`` claimed and did not process back to the pool."""
     session.execute(
-        update(RawDocument)
+        update(EtlDocument)
         .where(
-            RawDocument.processed_run_id.is_(None),
-            RawDocument.etl_batch_id.in_(select(EtlBatch.id).where(EtlBatch.run_id == run_id)),
+            EtlDocument.processed_run_id.is_(None),
+            EtlDocument.etl_batch_id.in_(select(EtlBatch.id).where(EtlBatch.run_id == run_id)),
         )
         .values(etl_batch_id=None)
     )

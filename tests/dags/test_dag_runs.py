@@ -27,6 +27,7 @@ from schemas.migrate import upgrade
 from schemas.models import (
     Article,
     ArticleTerm,
+    EtlDocument,
     PipelineRun,
     RawDocument,
     RejectedRecord,
@@ -187,8 +188,9 @@ def test_every_crawl_dag_then_the_etl_dag_fill_the_warehouse_and_a_day_rerun_add
     assert counted(warehouse, Article, Article.terms_indexed_at.is_(None)) == 0
     indexed = select(ArticleTerm.article_id).distinct().subquery()
     assert counted(warehouse, indexed) == articles
-    assert counted(warehouse, RawDocument, RawDocument.processed_run_id.is_(None)) == (
-        counted(warehouse, RawDocument, RawDocument.item.is_(None))
+    assert counted(warehouse, EtlDocument, EtlDocument.processed_run_id.is_(None)) == 0
+    assert counted(warehouse, EtlDocument) == counted(
+        warehouse, RawDocument, RawDocument.item.is_not(None)
     )
     with warehouse.connect() as connection:
         people_days = connection.scalars(
@@ -254,7 +256,7 @@ def test_a_batch_of_invalid_rows_is_quarantined_processed_and_fails_the_run(
     assert etl.airflow_run_id == etl_run.run_id
     assert counted(warehouse, RejectedRecord, RejectedRecord.stage == "validate") == landed
     assert counted(warehouse, Article) == 0
-    assert counted(warehouse, RawDocument, RawDocument.processed_run_id == etl.id) == landed
+    assert counted(warehouse, EtlDocument, EtlDocument.processed_run_id == etl.id) == landed
     assert "threshold" in etl.message
     assert not (tmp_path / "elsewhere.db").exists()
     warehouse.dispose()

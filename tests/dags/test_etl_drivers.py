@@ -16,7 +16,15 @@ from sqlalchemy import Engine, delete, func, select
 
 from etl.pipeline import run_etl
 from schemas.db import session_scope
-from schemas.models import Article, Base, EtlBatch, PipelineRun, RawDocument, RejectedRecord
+from schemas.models import (
+    Article,
+    Base,
+    EtlBatch,
+    EtlDocument,
+    PipelineRun,
+    RawDocument,
+    RejectedRecord,
+)
 
 pytestmark = pytest.mark.airflow
 
@@ -90,7 +98,7 @@ def test_both_drivers_reach_the_same_warehouse(
         assert len(contents["rejected"]) == 2
         with session_scope(engine) as session:
             # nothing left for the next run: the superseded version stays in the landing zone
-            left = select(func.count()).where(RawDocument.processed_run_id.is_(None))
+            left = select(func.count()).where(EtlDocument.processed_run_id.is_(None))
             assert session.scalar(left) == 0
             assert session.scalar(select(func.count()).select_from(RawDocument)) == 11
             assert session.scalar(select(func.count()).select_from(RejectedRecord)) == 2

@@ -30,6 +30,7 @@ from schemas.models import (
     Article,
     Category,
     EtlBatch,
+    EtlDocument,
     Image,
     LshBand,
     PipelineRun,
@@ -80,7 +81,7 @@ def test_seeds_load_with_categories_images_and_identity(engine: Engine, land_in)
     with session_scope(engine) as session:
         run = session.get(PipelineRun, result.run_id)
         assert run.kind == "etl" and run.status == "success" and run.counts["loaded"] == 2
-        processed = session.scalars(select(RawDocument.processed_run_id)).all()
+        processed = session.scalars(select(EtlDocument.processed_run_id)).all()
         assert processed == [result.run_id, result.run_id]
 
 
@@ -112,7 +113,7 @@ def test_bad_inputs_are_quarantined_with_reasons_and_fail_the_run(engine: Engine
         run = session.get(PipelineRun, result.run_id)
         assert run.status == "failed" and "threshold" in run.message
         unprocessed = session.scalar(
-            select(func.count()).where(RawDocument.processed_run_id.is_(None))
+            select(func.count()).where(EtlDocument.processed_run_id.is_(None))
         )
     assert len(rejected) == 7 and unprocessed == 0
     assert sorted(stage for stage, _, _ in rejected).count("clean") == 2
@@ -174,7 +175,7 @@ def test_crash_mid_batch_leaves_the_warehouse_as_before(
     assert count(engine, RejectedRecord) == 0 and count(engine, LshBand) == 0
     with session_scope(engine) as session:
         assert (
-            session.scalar(select(func.count()).where(RawDocument.processed_run_id.is_not(None)))
+            session.scalar(select(func.count()).where(EtlDocument.processed_run_id.is_not(None)))
             == 0
         )
         failed = session.scalars(select(PipelineRun).where(PipelineRun.kind == "etl")).one()

@@ -24,7 +24,7 @@ from etl.pipeline import _raw_documents, finish_etl, run_etl, start_etl
 from etl.prepare import POOL_MIN_DOCUMENTS, prepare_all
 from newsetl.cli import app
 from schemas.db import session_scope
-from schemas.models import Article, EtlBatch, PipelineRun, RawDocument
+from schemas.models import Article, EtlBatch, EtlDocument, PipelineRun, RawDocument
 from schemas.runs import this_host
 from schemas.sources import source_zones
 
@@ -83,7 +83,7 @@ def etl_runs(engine: Engine) -> list[PipelineRun]:
 
 def documents_per_run(engine: Engine) -> Counter:
     with session_scope(engine) as session:
-        return Counter(session.scalars(select(RawDocument.processed_run_id)))
+        return Counter(session.scalars(select(EtlDocument.processed_run_id)))
 
 
 def test_a_run_plans_a_bounded_number_of_batches_and_the_next_takes_the_rest(
