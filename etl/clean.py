@@ -231,12 +231,16 @@ class _BlockWriter:
                 self.flush()
                 self.walk(child)
                 self.flush()
-            elif tag in PARAGRAPH_TAGS:
+            elif tag in PARAGRAPH_TAGS and len(child):
                 self.flush()
                 inner = html.escape(child.text or "", quote=False) + "".join(
                     etree.tostring(c, encoding="unicode", with_tail=True) for c in child
                 )
                 self.blocks.append((HEADING_TAGS.get(tag, "p"), inner, _text(child)))
+            elif tag in PARAGRAPH_TAGS:  # text only, the most common paragraph
+                self.flush()
+                text = child.text or ""
+                self.blocks.append((HEADING_TAGS.get(tag, "p"), html.escape(text, False), text))
             elif tag == "br":
                 self.flush()
             elif tag is not None:  # comments and processing instructions are dropped

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -77,8 +78,10 @@ def _class_table() -> np.ndarray:
 _CLASSES = _class_table()
 
 
+@lru_cache(maxsize=1)  # the clean step asks for a body's script, then for its shingles
 def _classes(text: str) -> tuple[np.ndarray, np.ndarray]:
-    """Code points of ``text`` and their classes (astral planes: CJK extensions, or word)."""
+    """Code points of ``text`` and their classes (astral planes: CJK extensions, or word);
+    read-only arrays."""
     codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
     classes = _CLASSES[np.minimum(codes, 0xFFFF)]
     astral = codes > 0xFFFF
@@ -87,6 +90,7 @@ def _classes(text: str) -> tuple[np.ndarray, np.ndarray]:
         classes[astral] = np.where(
             (codes[astral] >= 0x20000) & (codes[astral] <= 0x2FFFF), CJK, WORD
         )
+    classes.flags.writeable = False  # cached: shared by the callers
     return codes, classes
 
 
