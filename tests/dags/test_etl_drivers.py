@@ -101,6 +101,7 @@ def test_both_drivers_reach_the_same_warehouse(
             left = select(func.count()).where(EtlDocument.processed_run_id.is_(None))
             assert session.scalar(left) == 0
             assert session.scalar(select(func.count()).select_from(RawDocument)) == 11
+            assert session.scalar(select(func.count()).select_from(EtlDocument)) == 11
             assert session.scalar(select(func.count()).select_from(RejectedRecord)) == 2
             assert session.scalar(select(func.count()).select_from(Article)) == 7
 

@@ -115,7 +115,9 @@ def test_bad_inputs_are_quarantined_with_reasons_and_fail_the_run(engine: Engine
         unprocessed = session.scalar(
             select(func.count()).where(EtlDocument.processed_run_id.is_(None))
         )
-    assert len(rejected) == 7 and unprocessed == 0
+        queued = session.scalar(select(func.count()).select_from(EtlDocument))
+        landed = session.scalar(select(func.count()).select_from(RawDocument))
+    assert len(rejected) == 7 and unprocessed == 0 and queued == landed
     assert sorted(stage for stage, _, _ in rejected).count("clean") == 2
     with session_scope(engine) as session:
         huge = session.scalar(
