@@ -172,7 +172,7 @@ def _drop(element: Any) -> None:
     parent.remove(element)
 
 
-def _parse(body_html: str) -> Any:
+def parse_body(body_html: str) -> Any:
     """The ``<body>`` of an HTML fragment (or document), None when there is none."""
     if not FULL_DOCUMENT.match(body_html):
         body_html = f"<html><body>{body_html}</body></html>"
@@ -282,7 +282,7 @@ def _depth(root: Any) -> int:
 def clean_html(body_html: str, base_url: str | None = None) -> Body:
     """Sanitised HTML and paragraph text of an article's HTML body; raises
     :class:`CleanError` for a body nested deeper than :data:`MAX_NESTING`."""
-    root = _parse(body_html) if body_html.strip() else None
+    root = parse_body(body_html) if body_html.strip() else None
     holders: set[Any] = set()
     if root is not None:
         # only a body with that many tags can nest so deep (the walk is then skipped)
