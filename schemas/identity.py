@@ -7,6 +7,7 @@ the generic normalisation every URL gets on top, the one the ETL and the migrati
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
@@ -16,6 +17,12 @@ TRACKING_PARAMS = frozenset({"from", "spm", "fbclid", "gclid", "yclid", "msclkid
 TRACKING_PREFIXES = ("utm_",)
 DEFAULT_PORTS = {"http": 80, "https": 443}
 TEXT_URN = "urn:newsetl:text:{hash}"
+# a URL already in its one form: lower-case http(s) scheme and host, no port, query or
+# fragment, a path of unreserved characters without empty or dot segments (w3lib would
+# return it as it is, adding "/" to an empty path; a test holds the two to the same result)
+CANONICAL_ALREADY = re.compile(
+    r"https?://[a-z0-9-]+(?:\.[a-z0-9-]+)*(?:/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)*/?"
+)
 
 
 def canonical_url(url: str | None) -> str | None:
@@ -26,6 +33,8 @@ def canonical_url(url: str | None) -> str | None:
     if not url:
         return url
     url = url.strip()
+    if CANONICAL_ALREADY.fullmatch(url):  # most article URLs: a fifth of the time
+        return url if url.count("/") > 2 else url + "/"
     if url.startswith("//"):
         url = "https:" + url
     parts = urlsplit(url)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import random
+import re
+
 import pytest
 
 from etl.urls import unwrap_proxy
-from schemas.identity import canonical_url
+from schemas import identity
+from schemas.identity import CANONICAL_ALREADY, canonical_url
 
 
 @pytest.mark.parametrize(
@@ -52,3 +56,28 @@ def test_proxy_is_unwrapped_and_kept() -> None:
     )
     assert unwrap_proxy("https://example.com/img?w=100") == ("https://example.com/img?w=100", None)
     assert unwrap_proxy(None) == (None, None)
+
+
+FORM_ALPHABET = "aZ09-._~/%?#:@!$&'()*+,;=中 "
+
+
+def test_urls_already_canonical_take_the_short_way_to_the_same_form() -> None:
+    """Every URL the shortcut accepts is one w3lib leaves as it is (an empty path aside),
+    and the shortcut turns away anything w3lib would change."""
+    rng = random.Random(7)
+    hosts = ("example.com", "www.myzaker.com", "a-b.c0.cn", "EXAMPLE.com", "example.com.", "x")
+    accepted = 0
+    for _ in range(20_000):
+        path = "".join(rng.choices(FORM_ALPHABET, k=rng.randint(0, 12)))
+        url = f"{rng.choice(('http', 'https', 'HTTP'))}://{rng.choice(hosts)}{path}"
+        if CANONICAL_ALREADY.fullmatch(url):
+            accepted += 1
+            assert canonical_url(url) == slow_canonical_url(url), url
+    assert 500 < accepted < 20_000  # both ways were taken
+
+
+def slow_canonical_url(url: str) -> str:
+    """The canonical form with the shortcut out of the way."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(identity, "CANONICAL_ALREADY", re.compile("(?!)"))
+        return identity.canonical_url(url)
