@@ -21,7 +21,7 @@ import nh3
 from lxml import etree
 
 from etl.dates import SHANGHAI, UnparsableDate, parse_published
-from etl.text import normalise_line, script_of, strip_boilerplate, text_hash
+from etl.text import normalise_line, normalise_lines, script_of, strip_boilerplate, text_hash
 from etl.urls import unwrap_proxy
 from schemas.identity import TEXT_URN, canonical_url
 from schemas.items import ArticleItem
@@ -255,7 +255,7 @@ class _BlockWriter:
 
 def _finish(blocks: list[tuple[str, str, str]], images: list[dict[str, Any]]) -> Body:
     """Drop empty and boilerplate paragraphs; sanitise; join the text by paragraph."""
-    texts = [normalise_line(text) for _, _, text in blocks]
+    texts = normalise_lines([text for _, _, text in blocks])
     stripped = strip_boilerplate([t for (tag, _, _), t in zip(blocks, texts, strict=True) if t])
     kept = set(stripped.kept)
     parts: list[str] = []

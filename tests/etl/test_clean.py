@@ -9,6 +9,7 @@ import pytest
 from etl_items import FETCHED, TEXT_SEED, news_item, seed_item
 
 from etl.clean import CleanError, clean_html, clean_item, clean_plain_text
+from etl.text import normalise_line, normalise_lines
 
 PROXY = "https://cors.zfour.workers.dev/?"
 HEAD = "http://zkres2.myzaker.com/202108/610ce1ad8e9f0904fe64126a_1024.jpg"
@@ -94,6 +95,22 @@ def test_whitespace_is_normalised_without_touching_chinese_punctuation() -> None
     )
     assert body.text == "第一段，有 不换行空格和零宽字符。\n第二段： “引号” （括号）！"
     assert body.html == "<p>第一段，有 不换行空格和零宽字符。</p><p>第二段： “引号” （括号）！</p>"
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        [],
+        [""],
+        ["\u3000\u3000一段\xa0\u200b两段  ", "", " \t\u2003三\u200d段 "],
+        ["a\x00b", "  c  "],  # a NUL inside a line: each line on its own
+        ["\ufeff", "x\u00ad y", "\u3000"],
+        [" a \n b ", "c\u2028 d", "\x1c"],  # whitespace that str.split() splits on too
+        [chr(c) * 2 + "字 字" for c in range(0x2000, 0x2030)],
+    ],
+)
+def test_lines_are_normalised_together_as_each_on_its_own(lines: list[str]) -> None:
+    assert normalise_lines(lines) == [normalise_line(line) for line in lines]
 
 
 def test_boilerplate_lines_go_and_byline_and_source_become_fields() -> None:
