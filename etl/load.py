@@ -12,7 +12,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, Text, cast, delete, insert, or_, select, update
+from sqlalchemy import Table, Text, bindparam, cast, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from etl.chunks import one_of, write_chunks
@@ -184,6 +184,7 @@ def _settle_clusters(session: Session, records: list[dict[str, Any]], ids: dict[
         )
     }
     table, connection = Article.__table__, session.connection()
+    follow: list[dict[str, int]] = []  # every follower of every cluster: one executemany
     for (kind, root), members in clusters.items():
         candidates = [
             (records[i]["published_at"] or NEVER_PUBLISHED, 1, i, ids[records[i]["canonical_url"]])
@@ -192,16 +193,24 @@ def _settle_clusters(session: Session, records: list[dict[str, Any]], ids: dict[
         if kind == "article":
             candidates.append((published.get(root) or NEVER_PUBLISHED, 0, -1, root))
         canonical = min(candidates)[3]
-        followers = [c[3] for c in candidates if c[3] != canonical and c[2] >= 0]
-        connection.execute(
-            update(table).where(table.c.id.in_(followers)).values(duplicate_of=canonical)
-        )
+        follow += [
+            {"member": c[3], "canonical": canonical}
+            for c in candidates
+            if c[3] != canonical and c[2] >= 0
+        ]
         if kind == "article" and canonical != root:
             connection.execute(
                 update(table)
                 .where(or_(table.c.id == root, table.c.duplicate_of == root))
                 .values(duplicate_of=canonical)
             )
+    if follow:
+        connection.execute(
+            update(table)
+            .where(table.c.id == bindparam("member"))
+            .values(duplicate_of=bindparam("canonical")),
+            follow,
+        )
 
 
 def load_records(session: Session, records: list[dict[str, Any]]) -> dict[str, int]:
