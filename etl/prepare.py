@@ -1,19 +1,21 @@
 """The database-free part of the clean stage: each landed document cleaned and given its
 near-duplicate band keys, or turned into a quarantine entry. Pure CPU work, so
 ``run_etl`` maps it over a process pool while the previous batch loads. The workers are
-spawned, not forked (the parent holds database connections and GX state), so a script that
-runs the ETL on 200 documents or more needs the usual ``if __name__ == "__main__":`` guard.
-They die with the process that started them, even when it is killed (``kill -9``).
+not forked from the parent (it holds database connections and GX state) but from a
+multiprocessing fork server, a fresh process that imports this module (and the main
+module) once for all of them; so a script that runs the ETL on 200 documents or more needs
+the usual ``if __name__ == "__main__":`` guard. They die with the process that started
+them, even when it is killed (``kill -9``).
 """
 
 from __future__ import annotations
 
-import ctypes
 import json
 import multiprocessing
 import os
-import signal
-import sys
+import select
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -31,7 +33,7 @@ from schemas.items import ArticleItem
 POOL_WORKERS = 2
 POOL_MIN_DOCUMENTS = 200  # fewer documents are not worth starting worker processes for
 CHUNKS_PER_WORKER = 2
-PR_SET_PDEATHSIG = 1  # prctl(2) option: the signal a process gets when its parent dies
+PARENT_CHECK_SECONDS = 1.0  # where there are no pidfds
 
 
 class Document(NamedTuple):
@@ -115,13 +117,27 @@ def prepare_later(
 
 
 def die_with_parent(parent: int) -> None:
-    """Have the kernel kill this worker when its parent dies (Linux ``PR_SET_PDEATHSIG``);
-    a worker whose parent is gone already exits at once. The multiprocessing resource
-    tracker then sees its last user go and exits too."""
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:
+    """Have this worker exit as soon as the ETL's process ``parent`` is gone, however it
+    ended (``kill -9`` included): a thread waits on a pidfd of ``parent`` (Linux), or
+    checks on it every second elsewhere. The fork server, which lives as long as its
+    workers, and the resource tracker then see their last user go and exit too."""
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    try:
+        handle = os.pidfd_open(parent)
+    except ProcessLookupError:
         os._exit(1)
+    except (AttributeError, OSError):  # no pidfds here: look now and then
+        while True:
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            time.sleep(PARENT_CHECK_SECONDS)
+    select.select([handle], [], [])  # readable once the process has ended
+    os._exit(1)
 
 
 @contextmanager
@@ -131,9 +147,11 @@ def worker_pool(documents: int) -> Iterator[Executor | None]:
     if documents < POOL_MIN_DOCUMENTS:
         yield None
         return
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["__main__", __name__])
     pool = ProcessPoolExecutor(
         POOL_WORKERS,
-        mp_context=multiprocessing.get_context("spawn"),
+        mp_context=context,
         initializer=die_with_parent,
         initargs=(os.getpid(),),
     )

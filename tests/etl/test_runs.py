@@ -42,17 +42,22 @@ def etl_process(url: str, *args: str, **env: str) -> subprocess.Popen[str]:
     )
 
 
-def children(pid: int) -> list[int]:
-    """The live processes whose parent is ``pid``."""
-    found = []
+def descendants(pid: int) -> list[int]:
+    """The live processes below ``pid``: its children, theirs, and so on."""
+    parents: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            if int(fields[1]) == pid and fields[0] != "Z":
-                found.append(int(entry.name))
+            if fields[0] != "Z":
+                parents.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        below = parents.get(todo.pop(), [])
+        found += below
+        todo += below
     return found
 
 
@@ -143,9 +148,10 @@ def test_a_killed_etl_leaves_no_process_and_its_run_is_abandoned_then_taken_over
     total = 3000
     land_items(engine, [news_item(n) for n in range(total)])
     process = etl_process(warehouse_url, "--batch-size", "100")
-    wait_for(lambda: len(children(process.pid)) >= 2, "the worker processes")
+    # the resource tracker, the fork server and the two workers it forked
+    wait_for(lambda: len(descendants(process.pid)) >= 4, "the worker processes")
     wait_for(lambda: etl_runs(engine), "the run")
-    helpers = children(process.pid)  # the workers and multiprocessing's resource tracker
+    helpers = descendants(process.pid)
     process.send_signal(signal.SIGKILL)
     process.communicate(timeout=60)
     wait_for(lambda: all(gone(pid) for pid in helpers), f"processes {helpers} to exit")
