@@ -28,7 +28,7 @@ rejects more than its threshold fails the run after loading what was valid.
 from __future__ import annotations
 
 import os
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -78,6 +78,8 @@ LOAD_LOCK = 0x6E65_7773_0002
 # Bulk updates of documents' progress: no ORM objects of them are loaded, none to keep in step
 # (the ORM's default would fetch the ids of the rows each update matches)
 NO_ORM_SYNC = {"synchronize_session": False}
+# batches cleaned or being cleaned at a time in run_etl: the one loading and two ahead
+BATCHES_IN_FLIGHT = 3
 
 
 @dataclass
@@ -511,17 +513,18 @@ def run_etl(
 
     try:
         with worker_pool(count_pending(engine, since_run)) as pool:
-            batch_ids = plan()
-            # the next batch is cleaned in the pool while this one validates, dedupes, loads
-            upcoming = prepare_later(documents(batch_ids[0]), zones, pool) if batch_ids else None
-            while batch_ids:
-                batch_id = batch_ids.pop(0)
-                if not batch_ids:
-                    batch_ids = plan()
-                current = upcoming
-                if batch_ids:
-                    upcoming = prepare_later(documents(batch_ids[0]), zones, pool)
-                prepared = current()  # outside the transaction: no lock held while waiting
+            planned = deque(plan())
+            # batches handed to the pool ahead of the one loading, so that the workers
+            # never wait for the main process to finish a batch before they start the next
+            cleaning: deque[tuple[int, Callable[[], list[Prepared]]]] = deque()
+            while planned or cleaning:
+                while planned and len(cleaning) < BATCHES_IN_FLIGHT:
+                    batch_id = planned.popleft()
+                    cleaning.append((batch_id, prepare_later(documents(batch_id), zones, pool)))
+                    if not planned:
+                        planned.extend(plan())
+                batch_id, outcomes = cleaning.popleft()
+                prepared = outcomes()  # outside the transaction: no lock held while waiting
                 with session_scope(engine) as session:
                     row = session.get(EtlBatch, batch_id)
                     batch = Batch.of(row)

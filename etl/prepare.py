@@ -24,6 +24,8 @@ from functools import partial
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+import msgspec
+
 from etl.clean import CleanError, clean_item
 from etl.dates import SHANGHAI
 from etl.minhash import band_keys, signature
@@ -34,6 +36,9 @@ POOL_WORKERS = 2
 POOL_MIN_DOCUMENTS = 200  # fewer documents are not worth starting worker processes for
 CHUNKS_PER_WORKER = 2
 PARENT_CHECK_SECONDS = 1.0  # where there are no pidfds
+# workers yield the CPU to the process that validates and loads: it is the pipeline's one
+# serial stage, and the workers, a batch or two ahead, catch up while it waits on the disk
+WORKER_NICENESS = 5
 
 
 class Document(NamedTuple):
@@ -51,6 +56,10 @@ class Prepared(NamedTuple):
 
     record: Record | None
     rejection: dict[str, Any] | None
+
+
+_PACKER = msgspec.msgpack.Encoder()
+_UNPACKER = msgspec.msgpack.Decoder(list[Prepared])
 
 
 def trimmed(item: dict[str, Any]) -> dict[str, Any]:
@@ -100,6 +109,12 @@ def prepare_all(documents: list[Document], zones: dict[str, ZoneInfo]) -> list[P
     return [prepare(document, zones) for document in documents]
 
 
+def prepare_packed(documents: list[Document], zones: dict[str, ZoneInfo]) -> bytes:
+    """:func:`prepare_all`'s outcomes as MessagePack, as workers send them back: a third
+    of pickle's time to write and to read (datetimes come back in UTC, the same instants)."""
+    return _PACKER.encode(prepare_all(documents, zones))
+
+
 def prepare_later(
     documents: list[Document], zones: dict[str, ZoneInfo], pool: Executor | None
 ) -> Callable[[], list[Prepared]]:
@@ -110,10 +125,10 @@ def prepare_later(
         return partial(prepare_all, documents, zones)
     size = max(1, -(-len(documents) // (POOL_WORKERS * CHUNKS_PER_WORKER)))
     futures = [
-        pool.submit(prepare_all, documents[i : i + size], zones)
+        pool.submit(prepare_packed, documents[i : i + size], zones)
         for i in range(0, len(documents), size)
     ]
-    return lambda: [outcome for future in futures for outcome in future.result()]
+    return lambda: [outcome for future in futures for outcome in _UNPACKER.decode(future.result())]
 
 
 def die_with_parent(parent: int) -> None:
@@ -122,6 +137,7 @@ def die_with_parent(parent: int) -> None:
     checks on it every second elsewhere. The fork server, which lives as long as its
     workers, and the resource tracker then see their last user go and exit too."""
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+    os.nice(WORKER_NICENESS)
 
 
 def _exit_with(parent: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -24,6 +25,7 @@ from etl.pipeline import (
     run_etl,
     start_etl,
 )
+from etl.records import Record
 from schemas.db import make_engine, session_scope
 from schemas.migrate import upgrade
 from schemas.models import (
@@ -260,3 +262,23 @@ def test_relative_dates_count_from_the_items_fetch_time(engine: Engine, land_in)
     assert article.published_at == datetime(2026, 8, 3, 1, 0, tzinfo=UTC)
     assert article.published_at != FETCHED - timedelta(hours=3)
     assert "published_at" in article.inferred_fields
+
+
+def test_outcomes_come_back_from_the_workers_as_they_left() -> None:
+    """What a worker sends back (MessagePack) reads back equal to what it prepared: records
+    with their dates, images and band keys, and rejections with their failures."""
+    image = '<div class="img_box"><img class="lazy" data-original="http://zkres1.myzaker.com/a.jpg"></div>'
+    first = news_item(1)
+    first.body_html = first.body_html.replace("</p>", "</p>" + image, 1)
+    items = [first, news_item(2, published="not a date"), news_item(3, published="3小时前")]
+    documents = [
+        etl.prepare.Document(n, 1, "zaker", FETCHED, json.dumps(item.to_dict()))
+        for n, item in enumerate(items, start=1)
+    ]
+    documents.append(etl.prepare.Document(9, 1, "zaker", FETCHED, '{"source": "zaker", "x": 1}'))
+    prepared = etl.prepare.prepare_all(documents, {})
+    assert [p.record is None for p in prepared] == [False, True, False, True]
+    back = etl.prepare._UNPACKER.decode(etl.prepare.prepare_packed(documents, {}))
+    assert back == prepared
+    assert back[0].record.published_at == prepared[0].record.published_at
+    assert isinstance(back[0].record, Record) and back[0].record.images
