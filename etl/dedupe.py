@@ -54,10 +54,13 @@ def _band_matches(
     ``UNION ALL`` statement a batch (on PostgreSQL with the ``planner`` settings for that
     statement only; the benchmark passes ``{}`` to compare with the planner's own choice)."""
     table = LshBand.__table__
+    by_band = zip(*(r["band_keys"] for r in records), strict=True)  # each band's keys
     lookups = [
         select(literal(band), column, table.c.article_id).where(condition)
-        for band, column in enumerate(table.c[band_column(b)] for b in range(BANDS))
-        for condition in one_of(session, column, {r["band_keys"][band] for r in records})
+        for band, (column, keys) in enumerate(
+            zip((table.c[band_column(b)] for b in range(BANDS)), by_band, strict=False)
+        )
+        for condition in one_of(session, column, set(keys))
     ]
     if not lookups:
         return {}
