@@ -57,13 +57,15 @@ class ArticleItem:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ArticleItem:
         """Rebuild an item from :meth:`to_dict` output; unknown keys are an error."""
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
+        unknown = data.keys() - ITEM_FIELDS
         if unknown:
             raise ValueError(f"unknown item fields: {sorted(unknown)}")
         values = dict(data)
         values["images"] = [ImageRef(**i) for i in values.get("images", [])]
         return cls(**values)
+
+
+ITEM_FIELDS = frozenset(f.name for f in fields(ArticleItem))
 
 
 def _base64(body: bytes) -> str:
