@@ -115,6 +115,11 @@ def prepare_packed(documents: list[Document], zones: dict[str, ZoneInfo]) -> byt
     return _PACKER.encode(prepare_all(documents, zones))
 
 
+def unpacked(data: bytes) -> list[Prepared]:
+    """The outcomes :func:`prepare_packed` wrote."""
+    return _UNPACKER.decode(data)
+
+
 def prepare_later(
     documents: list[Document], zones: dict[str, ZoneInfo], pool: Executor | None
 ) -> Callable[[], list[Prepared]]:
@@ -128,14 +133,15 @@ def prepare_later(
         pool.submit(prepare_packed, documents[i : i + size], zones)
         for i in range(0, len(documents), size)
     ]
-    return lambda: [outcome for future in futures for outcome in _UNPACKER.decode(future.result())]
+    return lambda: [outcome for future in futures for outcome in unpacked(future.result())]
 
 
-def die_with_parent(parent: int) -> None:
-    """Have this worker exit as soon as the ETL's process ``parent`` is gone, however it
-    ended (``kill -9`` included): a thread waits on a pidfd of ``parent`` (Linux), or
-    checks on it every second elsewhere. The fork server, which lives as long as its
-    workers, and the resource tracker then see their last user go and exit too."""
+def start_worker(parent: int) -> None:
+    """Set up a pool worker: lower its CPU priority (:data:`WORKER_NICENESS`), and have it
+    exit as soon as the ETL's process ``parent`` is gone, however it ended (``kill -9``
+    included): a thread waits on a pidfd of ``parent`` (Linux), or checks on it every
+    second elsewhere. The fork server, which lives as long as its workers, and the resource
+    tracker then see their last user go and exit too."""
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
     os.nice(WORKER_NICENESS)
 
@@ -168,7 +174,7 @@ def worker_pool(documents: int) -> Iterator[Executor | None]:
     pool = ProcessPoolExecutor(
         POOL_WORKERS,
         mp_context=context,
-        initializer=die_with_parent,
+        initializer=start_worker,
         initargs=(os.getpid(),),
     )
     try:

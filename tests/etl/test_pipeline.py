@@ -278,7 +278,7 @@ def test_outcomes_come_back_from_the_workers_as_they_left() -> None:
     documents.append(etl.prepare.Document(9, 1, "zaker", FETCHED, '{"source": "zaker", "x": 1}'))
     prepared = etl.prepare.prepare_all(documents, {})
     assert [p.record is None for p in prepared] == [False, True, False, True]
-    back = etl.prepare._UNPACKER.decode(etl.prepare.prepare_packed(documents, {}))
+    back = etl.prepare.unpacked(etl.prepare.prepare_packed(documents, {}))
     assert back == prepared
     assert back[0].record.published_at == prepared[0].record.published_at
     assert isinstance(back[0].record, Record) and back[0].record.images
