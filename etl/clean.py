@@ -304,7 +304,7 @@ def clean_html(body_html: str, base_url: str | None = None) -> Body:
 
 def clean_plain_text(body_text: str) -> Body:
     """Paragraphs of a plain-text body (one per line) as text and as ``<p>`` HTML."""
-    lines = [normalise_line(line) for line in body_text.split("\n")]
+    lines = normalise_lines(body_text.split("\n"))
     blocks = [("p", html.escape(line, quote=False), line) for line in lines]
     return _finish(blocks, [])
 
