@@ -32,28 +32,24 @@ from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
-from sqlalchemy import Engine, Select, Text, cast, func, select, update
+from sqlalchemy import Engine, Select, func, select, update
 from sqlalchemy.orm import Session
 
 from etl.chunks import one_of
+from etl.claimed import document_reader, read_documents
 from etl.dedupe import dedupe_records
 from etl.load import COMPARED_FIELDS, load_records
-from etl.prepare import (
-    Document,
-    Prepared,
-    prepare_all,
-    prepare_later,
-    worker_pool,
-)
+from etl.prepare import Prepared, Workers, prepare_all, prepare_later, worker_pool
 from etl.records import Record
 from etl.stages import DEFAULT_BATCH_SIZE, PHASES, STAGES, default_max_batches
 from etl.validate import DEFAULT_REJECT_THRESHOLD, validate_records
 from schemas.db import session_scope
 from schemas.identity import TEXT_URN
 from schemas.landing import finish_run, reject, start_run
-from schemas.models import EtlBatch, EtlDocument, PipelineRun, RawDocument, Source
+from schemas.models import EtlBatch, EtlDocument, PipelineRun, RawDocument
 from schemas.runs import abandon_dead_runs, heartbeat, release_claims
 from schemas.sources import source_zones
 from schemas.types import utcnow
@@ -142,20 +138,6 @@ def _summary(record: Record) -> dict[str, Any]:
     if summary["body_text"]:
         summary["body_text"] = summary["body_text"][:500]
     return summary
-
-
-def _raw_documents(session: Session, ids: list[int]) -> list[Document]:
-    """The batch's documents, in id order."""
-    query = select(
-        RawDocument.id, RawDocument.source_id, Source.slug, RawDocument.fetched_at,
-        cast(RawDocument.item, Text),
-    ).join(Source, Source.id == RawDocument.source_id)  # fmt: skip
-    rows = [
-        row
-        for condition in one_of(session, RawDocument.id, ids)
-        for row in session.execute(query.where(condition))
-    ]
-    return sorted((Document(*row) for row in rows), key=lambda row: row.id)
 
 
 def latest_versions(records: list[Record]) -> tuple[list[Record], int, int]:
@@ -249,7 +231,7 @@ def prepare_batch(session: Session, batch: Batch, prepared: list[Prepared] | Non
     """Phase one: clean (``prepared`` already, when :func:`run_etl`'s workers did it) and
     validate; the batch keeps the valid records and the counts."""
     if prepared is None:
-        prepared = prepare_all(_raw_documents(session, batch.raw_document_ids), source_zones())
+        prepared = prepare_all(read_documents(session, batch.raw_document_ids), source_zones())
     batch.counts["clean"] = clean_step(session, batch, prepared)
     batch.counts["validate"] = validate_step(session, batch)
 
@@ -500,9 +482,20 @@ def run_etl(
         run_id = _open_run(session, airflow_run_id)
     zones = source_zones()
 
-    def documents(batch_id: int) -> list[Document]:
+    reader = document_reader(engine)
+
+    def prepare_here(ids: list[int]) -> list[Prepared]:
         with session_scope(engine) as session:
-            return _raw_documents(session, session.get(EtlBatch, batch_id).raw_document_ids)
+            return prepare_all(read_documents(session, ids), zones)
+
+    def clean_later(batch_id: int, workers: Workers | None) -> Callable[[], list[Prepared]]:
+        """Start cleaning batch ``batch_id`` in the workers, or, without them, clean it in
+        this process when the returned function is called."""
+        with session_scope(engine) as session:
+            ids = session.get(EtlBatch, batch_id).raw_document_ids
+        if workers is None:
+            return partial(prepare_here, ids)
+        return prepare_later(reader, ids, zones, workers, prepare_here)
 
     def plan() -> list[int]:
         with session_scope(engine) as session:
@@ -512,15 +505,15 @@ def run_etl(
             )  # fmt: skip
 
     try:
-        with worker_pool(count_pending(engine, since_run)) as pool:
+        with worker_pool(reader, count_pending(engine, since_run)) as workers:
             planned = deque(plan())
-            # batches handed to the pool ahead of the one loading, so that the workers
+            # batches handed to the workers ahead of the one loading, so that the workers
             # never wait for the main process to finish a batch before they start the next
             cleaning: deque[tuple[int, Callable[[], list[Prepared]]]] = deque()
             while planned or cleaning:
                 while planned and len(cleaning) < BATCHES_IN_FLIGHT:
                     batch_id = planned.popleft()
-                    cleaning.append((batch_id, prepare_later(documents(batch_id), zones, pool)))
+                    cleaning.append((batch_id, clean_later(batch_id, workers)))
                     if not planned:
                         planned.extend(plan())
                 batch_id, outcomes = cleaning.popleft()

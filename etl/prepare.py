@@ -1,11 +1,13 @@
-"""The database-free part of the clean stage: each landed document cleaned and given its
-near-duplicate band keys, or turned into a quarantine entry. Pure CPU work, so
-``run_etl`` maps it over a process pool while the previous batch loads. The workers are
-not forked from the parent (it holds database connections and GX state) but from a
-multiprocessing fork server, a fresh process that imports this module (and the main
-module) once for all of them; so a script that runs the ETL on 200 documents or more needs
-the usual ``if __name__ == "__main__":`` guard. They die with the process that started
-them, even when it is killed (``kill -9``).
+"""The clean stage before the warehouse is written: each landed document read, cleaned
+and given its near-duplicate band keys, or turned into a quarantine entry. It needs only
+the documents, so ``run_etl`` maps it over a process pool while the previous batch loads:
+each worker reads its share of a batch through its own read-only connection, so the
+process that validates and loads (the pipeline's one serial stage) neither reads nor
+ships the bodies. The workers are not forked from the parent (it holds database
+connections and GX state) but from a multiprocessing fork server, a fresh process that
+imports this module (and the main module) once for all of them; so a script that runs the
+ETL on 200 documents or more needs the usual ``if __name__ == "__main__":`` guard. They die
+with the process that started them, even when it is killed (``kill -9``).
 """
 
 from __future__ import annotations
@@ -18,9 +20,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import contextmanager
-from datetime import datetime
-from functools import partial
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -28,27 +29,20 @@ import msgspec
 
 from etl.clean import CleanError, clean_item
 from etl.dates import SHANGHAI
+from etl.documents import DRIVERS, Document, DocumentReader, read_by
 from etl.minhash import band_keys, signature
 from etl.records import Record
 from schemas.items import ArticleItem
 
 POOL_WORKERS = 2
 POOL_MIN_DOCUMENTS = 200  # fewer documents are not worth starting worker processes for
-CHUNKS_PER_WORKER = 2
+# documents a worker prepares at a time: small enough that the process that waits for a
+# batch can take the chunks no worker has started (prepare_later)
+CHUNK_SIZE = 250
 PARENT_CHECK_SECONDS = 1.0  # where there are no pidfds
 # workers yield the CPU to the process that validates and loads: it is the pipeline's one
 # serial stage, and the workers, a batch or two ahead, catch up while it waits on the disk
 WORKER_NICENESS = 5
-
-
-class Document(NamedTuple):
-    """A landed document as the clean stage reads it (the raw bytes stay in the database)."""
-
-    id: int
-    source_id: int
-    slug: str
-    fetched_at: datetime
-    item: str  # JSON text: decoded by whichever process prepares it
 
 
 class Prepared(NamedTuple):
@@ -120,20 +114,60 @@ def unpacked(data: bytes) -> list[Prepared]:
     return _UNPACKER.decode(data)
 
 
+def prepare_stored(reader: DocumentReader, ids: list[int], zones: dict[str, ZoneInfo]) -> bytes:
+    """:func:`prepare_packed` of the documents ``ids``, read by ``reader``: what a pool
+    worker runs."""
+    return prepare_packed(read_by(reader, ids), zones)
+
+
+@dataclass
+class Workers:
+    """The pool of worker processes, launched in the background: until its fork server
+    has imported the clean stage (a fraction of a second), submitting work would wait."""
+
+    executor: Executor
+    launch: threading.Thread
+
+    def ready(self) -> bool:
+        return not self.launch.is_alive()
+
+
 def prepare_later(
-    documents: list[Document], zones: dict[str, ZoneInfo], pool: Executor | None
+    reader: DocumentReader,
+    ids: list[int],
+    zones: dict[str, ZoneInfo],
+    workers: Workers,
+    here: Callable[[list[int]], list[Prepared]],
 ) -> Callable[[], list[Prepared]]:
-    """Start preparing ``documents`` in ``pool`` (in chunks, one per worker and then
-    some); the returned function waits for the outcomes, in order. Without a pool the
-    work happens when that function is called."""
-    if pool is None:
-        return partial(prepare_all, documents, zones)
-    size = max(1, -(-len(documents) // (POOL_WORKERS * CHUNKS_PER_WORKER)))
-    futures = [
-        pool.submit(prepare_packed, documents[i : i + size], zones)
-        for i in range(0, len(documents), size)
-    ]
-    return lambda: [outcome for future in futures for outcome in unpacked(future.result())]
+    """Start preparing the documents ``ids`` in the workers, in chunks (:data:`CHUNK_SIZE`),
+    each worker reading its own; the returned function gives the outcomes, in order.
+
+    The calling process prepares chunks itself (``here``) rather than wait: the last chunks
+    while the pool is still launching, and, when the outcomes are asked for, the chunks no
+    worker has started yet (only when the workers fall behind)."""
+    size = max(1, min(CHUNK_SIZE, -(-len(ids) // POOL_WORKERS)))
+    chunks = [ids[i : i + size] for i in range(0, len(ids), size)]
+    done: dict[int, list[Prepared]] = {}
+    while not workers.ready() and len(done) < len(chunks):
+        last = len(chunks) - 1 - len(done)
+        done[last] = here(chunks[last])
+    futures = {
+        n: workers.executor.submit(prepare_stored, reader, chunk, zones)
+        for n, chunk in enumerate(chunks)
+        if n not in done
+    }
+
+    def outcomes() -> list[Prepared]:
+        for n in sorted(futures, reverse=True):  # the chunks the workers would reach last
+            if futures[n].cancel():
+                done[n] = here(chunks[n])
+        return [
+            outcome
+            for n in range(len(chunks))
+            for outcome in (done[n] if n in done else unpacked(futures[n].result()))
+        ]
+
+    return outcomes
 
 
 def start_worker(parent: int) -> None:
@@ -162,22 +196,34 @@ def _exit_with(parent: int) -> None:
     os._exit(1)
 
 
+def _launch(executor: Executor) -> None:
+    """Start the pool's processes (a first, empty task does): a launch that fails leaves
+    the pool to fail the first task submitted after it, with the launch's error."""
+    with suppress(Exception):
+        executor.submit(int)
+
+
 @contextmanager
-def worker_pool(documents: int) -> Iterator[Executor | None]:
-    """A pool of worker processes for a run of ``documents`` documents, or ``None`` when
-    the run is too small to be worth one. Work not started yet is cancelled on exit."""
-    if documents < POOL_MIN_DOCUMENTS:
+def worker_pool(reader: DocumentReader | None, documents: int) -> Iterator[Workers | None]:
+    """A pool of worker processes for a run of ``documents`` documents read by ``reader``,
+    launching in the background, or ``None`` when the run is too small to be worth one or
+    there is no reader (an in-memory warehouse, which other processes cannot open). Work
+    not started yet is cancelled on exit."""
+    if reader is None or documents < POOL_MIN_DOCUMENTS:
         yield None
         return
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["__main__", __name__])
-    pool = ProcessPoolExecutor(
+    context.set_forkserver_preload(["__main__", __name__, DRIVERS[reader.backend]])
+    executor = ProcessPoolExecutor(
         POOL_WORKERS,
         mp_context=context,
         initializer=start_worker,
         initargs=(os.getpid(),),
     )
+    launch = threading.Thread(target=_launch, args=(executor,), daemon=True)
+    launch.start()
     try:
-        yield pool
+        yield Workers(executor, launch)
     finally:
-        pool.shutdown(cancel_futures=True)
+        launch.join()
+        executor.shutdown(cancel_futures=True)

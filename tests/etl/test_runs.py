@@ -18,9 +18,10 @@ from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
 import etl.pipeline
+from etl.claimed import read_documents
 from etl.dedupe import dedupe_records
 from etl.load import load_records
-from etl.pipeline import _raw_documents, finish_etl, run_etl, start_etl
+from etl.pipeline import finish_etl, run_etl, start_etl
 from etl.prepare import POOL_MIN_DOCUMENTS, prepare_all
 from newsetl.cli import app
 from schemas.db import session_scope
@@ -193,7 +194,7 @@ def test_near_duplicate_load_takes_a_cluster_root_another_run_wrote_first(
     a near-duplicate cluster of the batch: the load links the cluster to that row."""
     ids = land_items(engine, [news_item(1), news_item(2)])
     with session_scope(engine) as session:
-        documents = _raw_documents(session, ids)
+        documents = read_documents(session, ids)
     records = [record for record, _ in prepare_all(documents, source_zones())]
     with session_scope(engine) as session:
         assert dedupe_records(session, records)["near_duplicates"] == 1

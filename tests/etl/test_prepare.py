@@ -1,0 +1,90 @@
+"""How the clean stage gets its documents and shares them out: pool workers read through
+the bare driver what the session reads; the process waiting for a batch prepares the
+chunks no worker has started, and all of them while the pool is still launching."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC
+
+import pytest
+from etl_items import land_items, news_item, seed_item
+from sqlalchemy import Engine
+
+import etl.prepare
+from etl.claimed import document_reader, read_documents
+from etl.documents import read_by
+from etl.prepare import Prepared, Workers, prepare_all, prepare_later
+from schemas.db import make_engine, session_scope
+
+
+def test_workers_read_through_the_driver_what_the_session_reads(engine: Engine) -> None:
+    items = [news_item(1), seed_item(), news_item(2, published="3小时前"), news_item(3)]
+    ids = land_items(engine, items)
+    with session_scope(engine) as session:
+        expected = read_documents(session, ids)
+    documents = read_by(document_reader(engine), list(reversed(ids)))
+    assert documents == expected and [d.id for d in documents] == sorted(ids)
+    assert all(d.fetched_at.tzinfo is UTC for d in documents)
+    assert read_by(document_reader(engine), []) == []
+
+
+def test_an_in_memory_warehouse_has_no_reader_so_no_workers() -> None:
+    engine = make_engine("sqlite:///:memory:")
+    assert document_reader(engine) is None
+    with etl.prepare.worker_pool(None, 10_000) as workers:
+        assert workers is None
+
+
+class Here:
+    """Prepares chunks in this process, noting which."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine, self.chunks = engine, []
+
+    def __call__(self, ids: list[int]) -> list[Prepared]:
+        self.chunks.append(ids)
+        with session_scope(self.engine) as session:
+            return prepare_all(read_documents(session, ids), {})
+
+
+@pytest.fixture
+def six(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Six landed documents, in chunks of two."""
+    monkeypatch.setattr(etl.prepare, "CHUNK_SIZE", 2)
+    return land_items(engine, [news_item(n) for n in range(5)] + [news_item(9, published="?")])
+
+
+def test_the_waiting_process_prepares_the_chunks_no_worker_started(
+    engine: Engine, six: list[int]
+) -> None:
+    expected = Here(engine)(six)
+    here, release = Here(engine), threading.Event()
+    launched = threading.Thread(target=lambda: None)
+    launched.start()
+    launched.join()
+    with ThreadPoolExecutor(1) as executor:
+        executor.submit(release.wait)  # the one worker is busy elsewhere
+        workers = Workers(executor, launched)
+        outcomes = prepare_later(document_reader(engine), six, {}, workers, here)
+        assert here.chunks == []  # all submitted
+        assert outcomes() == expected
+        assert here.chunks == [six[4:], six[2:4], six[:2]]  # the last chunks first
+        release.set()
+    assert [p.record is None for p in expected] == [False] * 5 + [True]
+
+
+def test_while_the_pool_launches_the_caller_prepares_the_batch_itself(
+    engine: Engine, six: list[int]
+) -> None:
+    expected = Here(engine)(six)
+    here, release = Here(engine), threading.Event()
+    launching = threading.Thread(target=release.wait)
+    launching.start()
+    with ThreadPoolExecutor(1) as executor:
+        workers = Workers(executor, launching)
+        outcomes = prepare_later(document_reader(engine), six, {}, workers, here)
+        assert here.chunks == [six[4:], six[2:4], six[:2]]
+        assert outcomes() == expected
+    release.set()
