@@ -42,6 +42,14 @@ FIELD_LIMITS = {
     "images": 2000,
 }  # fmt: skip
 IMAGE_SCHEMES = {"http", "https"}  # image URLs of any other scheme are dropped and counted
+# an absolute http(s) URL that urljoin and urlsplit would leave as it is (lower-case scheme,
+# a host of letters, digits, dots and hyphens, no whitespace, control characters or ";", a
+# query or fragment only when not empty): most image URLs, kept without them at a tenth of
+# the cost (a test holds the two ways to the same result)
+PLAIN_ABSOLUTE = re.compile(
+    r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?(?:/[^\x00-\x20\x7f;?#]*)?"
+    r"(?:\?[^\x00-\x20\x7f#]+)?(?:#[^\x00-\x20\x7f]+)?"
+)
 # line breaks (str.splitlines' set) and other control characters: never inside one-line fields
 LINE_BREAKS_AND_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
@@ -99,6 +107,8 @@ def image_url(url: str | None, base_url: str | None) -> str | None:
     unwrapped = unwrap_proxy(url)[0]
     if not unwrapped:
         return None
+    if PLAIN_ABSOLUTE.fullmatch(unwrapped):
+        return unwrapped
     if unwrapped.startswith("//"):
         unwrapped = "https:" + unwrapped
     absolute = urljoin(base_url, unwrapped) if base_url else unwrapped

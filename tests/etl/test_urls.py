@@ -7,6 +7,8 @@ import re
 
 import pytest
 
+import etl.clean
+from etl.clean import PLAIN_ABSOLUTE, image_url
 from etl.urls import unwrap_proxy
 from schemas import identity
 from schemas.identity import CANONICAL_ALREADY, canonical_url
@@ -81,3 +83,30 @@ def slow_canonical_url(url: str) -> str:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(identity, "CANONICAL_ALREADY", re.compile("(?!)"))
         return identity.canonical_url(url)
+
+
+IMAGE_ALPHABET = "aZ09-._~/%?#:@;=&中 \t\n"
+
+
+def test_plain_absolute_image_urls_take_the_short_way_to_the_same_result() -> None:
+    """An image URL the shortcut accepts comes out as urljoin and urlsplit would make it,
+    against any page URL or none."""
+    rng = random.Random(11)
+    hosts = ("zkres1.myzaker.com", "EXAMPLE.com:8080", "a-b.c0.cn", "[::1]", "", "x")
+    bases = (None, "https://www.myzaker.com/article/1", "http://example.com/a/b.html")
+    accepted = 0
+    for _ in range(20_000):
+        path = "".join(rng.choices(IMAGE_ALPHABET, k=rng.randint(0, 14)))
+        url = f"{rng.choice(('http', 'https', 'HTTP', 'ftp'))}://{rng.choice(hosts)}{path}"
+        base = rng.choice(bases)
+        if PLAIN_ABSOLUTE.fullmatch(url):
+            accepted += 1
+            assert image_url(url, base) == slow_image_url(url, base), (url, base)
+    assert 500 < accepted < 20_000  # both ways were taken
+
+
+def slow_image_url(url: str, base: str | None) -> str | None:
+    """The image URL with the shortcut out of the way."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(etl.clean, "PLAIN_ABSOLUTE", re.compile("(?!)"))
+        return etl.clean.image_url(url, base)
