@@ -27,9 +27,11 @@ rejects more than its threshold fails the run after loading what was valid.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -76,6 +78,11 @@ LOAD_LOCK = 0x6E65_7773_0002
 NO_ORM_SYNC = {"synchronize_session": False}
 # batches cleaned or being cleaned at a time in run_etl: the one loading and two ahead
 BATCHES_IN_FLIGHT = 3
+# allocations between young-generation collections during run_etl (Python's default: 700).
+# A run's objects are records and rows that reference counting frees: on 10k benchmark
+# documents collecting took 0.33-0.38 s of the main process's ≈ 4.5 s at 700, 0.16-0.18 s
+# at this, with the same peak memory (measured with gc.callbacks)
+RUN_GC_THRESHOLD = 10_000
 
 
 @dataclass
@@ -463,6 +470,18 @@ def _fail(engine: Engine, run_id: int, error: Exception) -> None:
 # --- the CLI's runner ------------------------------------------------------------------------
 
 
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Collect young garbage every :data:`RUN_GC_THRESHOLD` allocations until the block ends
+    (the process's own setting is restored then)."""
+    before = gc.get_threshold()
+    gc.set_threshold(RUN_GC_THRESHOLD, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def run_etl(
     engine: Engine,
     *,
@@ -505,7 +524,7 @@ def run_etl(
             )  # fmt: skip
 
     try:
-        with worker_pool(reader, count_pending(engine, since_run)) as workers:
+        with _fewer_collections(), worker_pool(reader, count_pending(engine, since_run)) as workers:
             planned = deque(plan())
             # batches handed to the workers ahead of the one loading, so that the workers
             # never wait for the main process to finish a batch before they start the next

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +18,7 @@ from etl_items import (
 from sqlalchemy import Engine, func, select
 
 import etl.load
+import etl.pipeline
 import etl.prepare
 from etl.pipeline import (
     clean_validate_batch,
@@ -282,3 +284,18 @@ def test_outcomes_come_back_from_the_workers_as_they_left() -> None:
     assert back == prepared
     assert back[0].record.published_at == prepared[0].record.published_at
     assert isinstance(back[0].record, Record) and back[0].record.images
+
+
+def test_a_run_collects_garbage_less_often_and_gives_the_setting_back(
+    engine: Engine, land_in
+) -> None:
+    land_in([news_item(1), news_item(2)])
+    during: list[tuple[int, ...]] = []
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        run_etl(engine, progress=lambda _: during.append(gc.get_threshold()))
+        assert during == [(etl.pipeline.RUN_GC_THRESHOLD, 10, 10)]
+        assert gc.get_threshold() == (700, 10, 10)
+    finally:
+        gc.set_threshold(*before)
