@@ -15,6 +15,7 @@ import json
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, NamedTuple
+from urllib.parse import quote
 
 # what a worker imports to read the warehouse, by backend: preloaded by the fork server
 DRIVERS = {"sqlite": "sqlite3", "postgresql": "psycopg"}
@@ -46,12 +47,12 @@ def _connection(reader: DocumentReader) -> Any:
     if reader.backend == "sqlite":
         import sqlite3
 
-        uri = f"file:{reader.address}?mode=ro"
+        uri = f"file:{quote(reader.address)}?mode=ro"
         return sqlite3.connect(uri, uri=True, timeout=SQLITE_BUSY_SECONDS)
     import psycopg
 
-    connection = psycopg.connect(reader.address, autocommit=True)
-    connection.read_only = True
+    connection = psycopg.connect(reader.address)
+    connection.read_only = True  # its transactions are READ ONLY
     return connection
 
 
@@ -63,6 +64,7 @@ def read_by(reader: DocumentReader, ids: list[int]) -> list[Document]:
         rows = connection.execute(reader.sql, (json.dumps(ids),)).fetchall()
     else:
         rows = connection.execute(reader.sql, {"ids": ids}).fetchall()
+    connection.commit()  # no transaction (nor its snapshot) stays open between reads
     documents = [
         Document(id_, source_id, slug, _utc(fetched_at), item)
         for id_, source_id, slug, fetched_at, item in rows

@@ -20,7 +20,10 @@ def alembic_config(engine: Engine) -> Config:
     """An Alembic config bound to ``engine``; no ``alembic.ini`` needed."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    # options go through configparser interpolation: a "%" (a percent-encoded password, a
+    # path that holds one) is written "%%"
+    url = engine.url.render_as_string(hide_password=False)
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
 

@@ -7,16 +7,19 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC
+from pathlib import Path
 
 import pytest
 from etl_items import land_items, news_item, seed_item
-from sqlalchemy import Engine
+from sqlalchemy import URL, Engine
 
+import etl.documents
 import etl.prepare
 from etl.claimed import document_reader, read_documents
 from etl.documents import read_by
 from etl.prepare import Prepared, Workers, prepare_all, prepare_later
 from schemas.db import make_engine, session_scope
+from schemas.migrate import upgrade
 
 
 def test_workers_read_through_the_driver_what_the_session_reads(engine: Engine) -> None:
@@ -28,6 +31,26 @@ def test_workers_read_through_the_driver_what_the_session_reads(engine: Engine) 
     assert documents == expected and [d.id for d in documents] == sorted(ids)
     assert all(d.fetched_at.tzinfo is UTC for d in documents)
     assert read_by(document_reader(engine), []) == []
+
+
+def test_the_workers_connection_reads_and_cannot_write(engine: Engine) -> None:
+    reader = document_reader(engine)
+    connection = etl.documents._connection(reader)
+    with pytest.raises(Exception, match=r"read-?only"):
+        connection.execute("DELETE FROM raw_document")
+    connection.rollback()
+    assert read_by(reader, []) == []
+
+
+def test_a_sqlite_file_is_found_whatever_its_path_holds(tmp_path: Path) -> None:
+    """Spaces and percent signs in a warehouse's path reach the driver as they are."""
+    database = tmp_path / "news 2026 %41 copy" / "warehouse.db"
+    database.parent.mkdir()
+    engine = make_engine(URL.create("sqlite", database=str(database)).render_as_string())
+    upgrade(engine)
+    assert database.exists()
+    ids = land_items(engine, [news_item(1)])
+    assert [d.id for d in read_by(document_reader(engine), ids)] == ids
 
 
 def test_an_in_memory_warehouse_has_no_reader_so_no_workers() -> None:
