@@ -23,9 +23,17 @@ def one_of(session: Session, column: Any, values: Iterable[Any]) -> list[ColumnE
     if not unique:
         return []
     if session.get_bind().dialect.name == "postgresql":
-        return [column == any_(literal(unique, ARRAY(column.type)))]
-    listed = func.json_each(json.dumps(unique)).table_valued("value")
-    return [column.in_(select(listed.c.value))]
+        return [in_list(column, literal(unique, ARRAY(column.type)), "postgresql")]
+    return [in_list(column, json.dumps(unique), "sqlite")]
+
+
+def in_list(column: Any, values: Any, backend: str) -> ColumnElement[bool]:
+    """``column`` is one of ``values``, given as one value (a literal or a bind parameter):
+    an array on PostgreSQL, the text of a JSON array on SQLite (:func:`one_of`'s forms)."""
+    if backend == "postgresql":
+        return column == any_(values)
+    listed = func.json_each(values).table_valued("value")
+    return column.in_(select(listed.c.value))
 
 
 def write_chunks(rows: list[Any], size: int = WRITE_CHUNK) -> list[list[Any]]:

@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ARRAY, BigInteger, Engine, Select, Text, any_, bindparam, cast, func, select
+from sqlalchemy import ARRAY, Engine, Select, Text, bindparam, cast, select
 from sqlalchemy.orm import Session
 
-from etl.chunks import one_of
+from etl.chunks import in_list, one_of
 from etl.documents import Document, DocumentReader
 from schemas.db import sqlite_file
 from schemas.models import RawDocument, Source
@@ -38,10 +38,10 @@ def document_reader(engine: Engine) -> DocumentReader | None:
         if database is None:
             return None
         address = str(database.resolve())
-        ids = select(func.json_each(bindparam("ids")).table_valued("value").c.value)
-        condition = RawDocument.id.in_(ids)
+        ids = bindparam("ids")
     else:
         address = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        condition = RawDocument.id == any_(bindparam("ids", type_=ARRAY(BigInteger)))
+        ids = bindparam("ids", type_=ARRAY(RawDocument.id.type))
+    condition = in_list(RawDocument.id, ids, backend)
     sql = str(_columns().where(condition).compile(dialect=engine.dialect))
     return DocumentReader(backend, address, sql)
