@@ -1,9 +1,10 @@
 """The ``newsetl`` command line: each module registers its commands on ``app``.
 
 Command modules import what their commands need (Scrapy, pandas, Great Expectations,
-SQLAlchemy), which takes more than a second. So they are imported on demand: ``newsetl.cli.app``
-(the attribute) registers every command, while the console script running a light command
-(``newsetl extract``) imports only that command's module.
+SQLAlchemy): all eight together take about 3 s, one 0.1-2 s. So they are imported on
+demand: ``newsetl.cli.app`` (the attribute) registers every command, while the console
+script running one command (``newsetl etl …``) imports only that command's module; the
+root help, an unknown command or a root option before the command register them all.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import importlib
 import sys
 
 import typer
-from typer.core import TyperGroup
 
 from newsetl.cli import app as _app_module
 
@@ -20,8 +20,13 @@ from newsetl.cli import app as _app_module
 # ``from newsetl.cli import app`` goes through ``__getattr__`` and gets every command.
 del app  # noqa: F821
 
-COMMAND_MODULES = ("crawl", "db", "demo", "etl", "extract", "files", "query", "report")
-LIGHT_COMMANDS = {"extract": "extract"}  # command → its module, which imports nothing heavy
+# command → the module that registers it (a test holds this to what the modules register)
+COMMANDS = {
+    "crawl": "crawl", "run": "crawl", "db": "db", "demo": "demo", "etl": "etl",
+    "extract": "extract", "import": "files", "export": "files", "query": "query",
+    "report": "report",
+}  # fmt: skip
+COMMAND_MODULES = tuple(dict.fromkeys(COMMANDS.values()))
 
 
 def register_commands() -> typer.Typer:
@@ -40,12 +45,8 @@ def __getattr__(name: str) -> typer.Typer:
 def main() -> None:
     """Entry point of the ``newsetl`` console script."""
     command = sys.argv[1] if len(sys.argv) > 1 else None
-    if command in LIGHT_COMMANDS:
-        importlib.import_module(f"newsetl.cli.{LIGHT_COMMANDS[command]}")
-        app = _app_module.app
-        if isinstance(typer.main.get_command(app), TyperGroup):
-            app()
-        else:  # an app of one command runs it as the program itself
-            app(args=sys.argv[2:], prog_name=f"newsetl {command}")
+    if command in COMMANDS:
+        importlib.import_module(f"newsetl.cli.{COMMANDS[command]}")
+        _app_module.app()
         return
     register_commands()()
