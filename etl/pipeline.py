@@ -47,7 +47,7 @@ from etl.load import COMPARED_FIELDS, load_records
 from etl.prepare import Prepared, Workers, prepare_all, prepare_later, worker_pool
 from etl.records import Record
 from etl.stages import DEFAULT_BATCH_SIZE, PHASES, STAGES, default_max_batches
-from etl.validate import DEFAULT_REJECT_THRESHOLD, validate_records
+from etl.validate import DEFAULT_REJECT_THRESHOLD, validate_records, warm_up
 from schemas.db import session_scope
 from schemas.identity import TEXT_URN
 from schemas.landing import finish_run, reject, start_run
@@ -535,6 +535,7 @@ def run_etl(
                     cleaning.append((batch_id, clean_later(batch_id, workers)))
                     if not planned:
                         planned.extend(plan())
+                warm_up()  # Great Expectations imports (once) while the first batches clean
                 batch_id, outcomes = cleaning.popleft()
                 prepared = outcomes()  # outside the transaction: no lock held while waiting
                 with session_scope(engine) as session:
