@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import random
 import resource
 import shutil
@@ -296,6 +297,19 @@ def ceiling(url: str, scratch_url: str, batch_size: int) -> dict[str, float]:
     return clock.seconds
 
 
+def busy_cpu_seconds() -> float | None:
+    """CPU time the machine's cores have spent busy since boot (all processes: the ETL's
+    main process, its workers and the database server), or None where there is no
+    ``/proc/stat``."""
+    try:
+        with open("/proc/stat") as stat:
+            ticks = [int(n) for n in stat.readline().split()[1:]]
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq = ticks[:7]  # not steal: the host's
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
 def etl_worker(url: str, scratch_url: str, batch_size: int) -> dict[str, Any]:
     """Run the ETL over everything landed; then the bare building blocks, in the same
     process."""
@@ -303,9 +317,10 @@ def etl_worker(url: str, scratch_url: str, batch_size: int) -> dict[str, Any]:
     started = time.perf_counter()
     warm_up()
     startup = time.perf_counter() - started
-    started = time.perf_counter()
+    started, busy = time.perf_counter(), busy_cpu_seconds()
     result = run_etl(engine, batch_size=batch_size)
     seconds = time.perf_counter() - started
+    busy = busy_cpu_seconds() - busy if busy is not None else None
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "startup_seconds": startup,
@@ -313,6 +328,7 @@ def etl_worker(url: str, scratch_url: str, batch_size: int) -> dict[str, Any]:
         "counts": result.counts,
         "status": result.status,
         "peak_mib": peak,
+        "busy_seconds": busy,
         "blocks": ceiling(url, scratch_url, batch_size),
     }
 
@@ -426,6 +442,12 @@ def measure(
         "ceiling_per_s": round(read / sum(blocks.values())),
         "ratio": round(result["seconds"] and sum(blocks.values()) / result["seconds"], 2),
         "blocks_us": {k: round(v / read * 1e6) for k, v in blocks.items()},
+        # CPU the ETL took an article, on all cores, against the ceiling's one-core time:
+        # a ratio above (cores × ceiling µs / this) would need idle cores to be busier
+        "etl_cpu_us": result["busy_seconds"] and round(result["busy_seconds"] / read * 1e6),
+        "ceiling_us": round(sum(blocks.values()) / read * 1e6),
+        "cores_busy": result["busy_seconds"]
+        and round(result["busy_seconds"] / result["seconds"], 2),
         "peak_mib": round(result["peak_mib"]),
         "command_seconds": end_to_end and round(end_to_end, 1),
         "command_per_s": end_to_end and round(read / end_to_end),
