@@ -12,7 +12,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, Text, bindparam, cast, delete, insert, or_, select, update
+from sqlalchemy import Connection, Table, Text, bindparam, cast, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from etl.chunks import one_of, write_chunks
@@ -73,8 +73,12 @@ def category_ids(session: Session, paths: set[tuple[str, ...]]) -> dict[str, int
     return ids
 
 
-def _upsert_articles(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
-    """Insert new articles, update changed ones; ``canonical_url → id`` of those written."""
+def upsert_articles(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert new articles, update changed ones; ``canonical_url → id`` of those written.
+    Each row holds :data:`ARTICLE_FIELDS`, ``first_seen_at``, ``last_updated_at`` and
+    ``duplicate_of``."""
+    if not rows:
+        return {}
     table = Article.__table__
     statement = insert_for(session, table)
     excluded = statement.excluded
@@ -91,14 +95,43 @@ def _upsert_articles(session: Session, rows: list[dict[str, Any]]) -> dict[str, 
         set_={f: excluded[f] for f in (*ARTICLE_FIELDS, "last_updated_at")},
         where=changed,
     ).returning(table.c.canonical_url, table.c.id)
+    connection = session.connection()  # Core: no ORM bookkeeping per row
+    if connection.dialect.name == "postgresql":
+        return _pipelined(connection, statement, rows)
     # RETURNING makes SQLAlchemy send multi-row INSERTs; the driver caches one prepared
     # statement per row count, so small pages keep those (and memory) bounded.
     statement = statement.execution_options(insertmanyvalues_page_size=INSERT_PAGE_ROWS)
     written: dict[str, int] = {}
-    connection = session.connection()  # Core executemany: no ORM bookkeeping per row
     for chunk in write_chunks(rows):
         written.update(connection.execute(statement, chunk).tuples().all())
     return written
+
+
+def _pipelined(
+    connection: Connection, statement: Any, rows: list[dict[str, Any]]
+) -> dict[str, int]:
+    """Run ``statement`` (one row's ``INSERT … RETURNING``) for every row in psycopg's
+    pipeline mode: the rows stream to the server while it writes the earlier ones, instead
+    of each page of rows waiting for the one before (the server and this process take
+    turns otherwise). Values go through the columns' own bind processing, as SQLAlchemy's
+    would."""
+    names, dialect = list(rows[0]), connection.dialect
+    compiled = statement.compile(dialect=dialect, column_keys=names)
+    types = Article.__table__.c
+    processors = [
+        (name, types[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in names
+    ]
+    parameters = [
+        {name: process(row[name]) if process else row[name] for name, process in processors}
+        for row in rows
+    ]
+    written: dict[str, int] = {}
+    with connection.connection.driver_connection.cursor() as cursor:
+        cursor.executemany(str(compiled), parameters, returning=True)
+        while True:  # a result per row: empty for an unchanged article
+            written.update(cursor.fetchall())
+            if not cursor.nextset():
+                return written
 
 
 def _replace_children(
@@ -219,7 +252,7 @@ def load_records(session: Session, records: list[dict[str, Any]]) -> dict[str, i
     loadable = [r for r in records if r.get("action") in ("insert", "update")]
     now = utcnow()
     categories = category_ids(session, {tuple(r["categories"]) for r in loadable})
-    ids = _upsert_articles(
+    ids = upsert_articles(
         session,
         [
             {f: r[f] for f in ARTICLE_FIELDS}
