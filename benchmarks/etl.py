@@ -53,7 +53,7 @@ from sqlalchemy.engine import make_url
 
 from etl.clean import SANITISER, parse_body
 from etl.dedupe import index_row
-from etl.load import insert_plain_rows
+from etl.load import insert_plain_rows, upsert_articles
 from etl.minhash import band_keys, signature
 from etl.pipeline import run_etl
 from etl.text import script_of
@@ -245,10 +245,10 @@ class Clock:
 
 def ceiling(url: str, scratch_url: str, batch_size: int) -> dict[str, float]:
     """Seconds the bare building blocks take for the run, one after another in this
-    process, each in the form the ETL uses (its lxml parser, its nh3 cleaner): lxml parse,
-    nh3 and MinHash (with band keys) of every document read, Great Expectations on every
-    batch of the loaded articles, their upsert into an empty warehouse and their LSH rows'
-    insert. Inputs are read and prepared outside the clock."""
+    process, each in the form the ETL uses (its lxml parser, nh3 cleaner and article
+    upsert): lxml parse, nh3 and MinHash (with band keys) of every document read, Great
+    Expectations on every batch of the loaded articles, their upsert into an empty warehouse
+    and their LSH rows' insert. Inputs are read and prepared outside the clock."""
     source, target = make_engine(url), make_engine(scratch_url)
     upgrade(target)
     with session_scope(target) as session:
@@ -272,6 +272,7 @@ def ceiling(url: str, scratch_url: str, batch_size: int) -> dict[str, float]:
             rows = [{c.name: getattr(r, c.name) for c in columns} for r in chunk]
             for row in rows:
                 row["raw_document_id"] = None  # the empty warehouse has no documents
+                row["duplicate_of"] = None
             records = [
                 row
                 | {
@@ -285,12 +286,7 @@ def ceiling(url: str, scratch_url: str, batch_size: int) -> dict[str, float]:
             with clock.block("GX"):
                 validate_records(records)
             with clock.block("upsert"), session_scope(target) as session:
-                statement = insert_for(session, Article)
-                statement = statement.on_conflict_do_update(
-                    index_elements=["canonical_url"],
-                    set_={c.name: statement.excluded[c.name] for c in columns},
-                ).returning(Article.canonical_url, Article.id)
-                ids = dict(session.execute(statement, rows).tuples().all())
+                ids = upsert_articles(session, rows)
             with clock.block("LSH insert"), session_scope(target) as session:
                 bands = [index_row(ids[url], keys[url]) for url in keys]
                 insert_plain_rows(session, LshBand.__table__, bands)
