@@ -373,7 +373,9 @@ class Warehouse:
     def copy(self, url: str) -> str:
         """A new warehouse holding what ``url`` holds (no one may be connected to it)."""
         if self.backend == "sqlite":
-            checkpoint(make_engine(url))
+            engine = make_engine(url)
+            checkpoint(engine)
+            engine.dispose()
             copy = self.new()
             shutil.copyfile(make_url(url).database, make_url(copy).database)
             return copy

@@ -9,10 +9,13 @@ categories and band keys.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, Text, bindparam, cast, delete, insert, or_, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from etl.chunks import one_of, write_chunks
@@ -126,12 +129,26 @@ def _pipelined(
         for row in rows
     ]
     written: dict[str, int] = {}
-    with connection.connection.driver_connection.cursor() as cursor:
-        cursor.executemany(str(compiled), parameters, returning=True)
+    sql = str(compiled)
+    with driver_errors(connection, sql), connection.connection.driver_connection.cursor() as cursor:
+        cursor.executemany(sql, parameters, returning=True)
         while True:  # a result per row: empty for an unchanged article
             written.update(cursor.fetchall())
             if not cursor.nextset():
                 return written
+
+
+@contextmanager
+def driver_errors(connection: Connection, statement: str) -> Iterator[None]:
+    """Errors of a statement run on the bare driver raised as SQLAlchemy would raise them
+    (``DBAPIError`` subclasses, what the CLI explains), the driver's error as the cause."""
+    error_class = connection.dialect.loaded_dbapi.Error
+    try:
+        yield
+    except error_class as error:
+        raise DBAPIError.instance(
+            statement, None, error, error_class, dialect=connection.dialect
+        ) from error
 
 
 def _replace_children(
@@ -178,7 +195,7 @@ def insert_plain_rows(session: Session, table: Table, rows: list[dict[str, Any]]
         names = ", ".join(quote(c) for c in columns)
         statement = f"COPY {quote(table.name)} ({names}) FROM STDIN"
         cursor = connection.connection.driver_connection.cursor()
-        with cursor, cursor.copy(statement) as copy:
+        with driver_errors(connection, statement), cursor, cursor.copy(statement) as copy:
             for row in rows:
                 copy.write_row([row[c] for c in columns])
         return

@@ -535,7 +535,8 @@ def run_etl(
                     cleaning.append((batch_id, clean_later(batch_id, workers)))
                     if not planned:
                         planned.extend(plan())
-                warm_up()  # Great Expectations imports (once) while the first batches clean
+                if workers is not None:  # import Great Expectations (once) while they
+                    warm_up()  # clean the first batches, not after the first is clean
                 batch_id, outcomes = cleaning.popleft()
                 prepared = outcomes()  # outside the transaction: no lock held while waiting
                 with session_scope(engine) as session:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 
 from etl.load import upsert_articles
 from schemas.db import session_scope
@@ -55,3 +57,10 @@ def test_upsert_writes_new_and_changed_articles_and_keeps_every_value(engine: En
         assert (stored.title, stored.tags) == ("新标题", ["改过"])
     with session_scope(engine) as session:
         assert upsert_articles(session, []) == {}
+
+
+def test_a_database_error_in_the_upsert_is_sqlalchemy_s(engine: Engine) -> None:
+    """Raised as SQLAlchemy raises it, whichever way the rows were sent: what the CLI
+    explains in one line."""
+    with pytest.raises(IntegrityError), session_scope(engine) as session:
+        upsert_articles(session, [article(source_id=999_999, n=1)])  # no such source
