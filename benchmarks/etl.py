@@ -359,31 +359,22 @@ class Warehouse:
         self.backend, self.server, self.names = backend, postgres_url, []
         self.workdir = workdir
 
-    def new(self) -> str:
+    def new(self, like: str | None = None) -> str:
+        """A new warehouse: empty, or holding what the warehouse ``like`` holds (no one may
+        be connected to it)."""
         if self.backend == "sqlite":
-            return f"sqlite:///{self.workdir / (uuid.uuid4().hex[:8] + '.db')}"
+            url = f"sqlite:///{self.workdir / (uuid.uuid4().hex[:8] + '.db')}"
+            if like is not None:
+                engine = make_engine(like)
+                checkpoint(engine)  # the file alone then holds every row
+                engine.dispose()
+                shutil.copyfile(make_url(like).database, make_url(url).database)
+            return url
         name = f"newsetl_bench_{uuid.uuid4().hex[:8]}"
+        template = f' TEMPLATE "{make_url(like).database}"' if like is not None else ""
         admin = create_engine(database_url(self.server), isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        self.names.append(name)
-        return make_url(database_url(self.server)).set(database=name).render_as_string(False)
-
-    def copy(self, url: str) -> str:
-        """A new warehouse holding what ``url`` holds (no one may be connected to it)."""
-        if self.backend == "sqlite":
-            engine = make_engine(url)
-            checkpoint(engine)
-            engine.dispose()
-            copy = self.new()
-            shutil.copyfile(make_url(url).database, make_url(copy).database)
-            return copy
-        name = f"newsetl_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(database_url(self.server), isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            template = make_url(url).database
-            connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+            connection.execute(text(f'CREATE DATABASE "{name}"{template}'))
         admin.dispose()
         self.names.append(name)
         return make_url(database_url(self.server)).set(database=name).render_as_string(False)
@@ -421,7 +412,7 @@ def measure(
             started = time.perf_counter()
             _worker("land", url, str(size), str(labels))
             landing = time.perf_counter() - started
-            end_to_end = command_seconds(warehouses.copy(url), batch_size) if command else None
+            end_to_end = command_seconds(warehouses.new(like=url), batch_size) if command else None
             result = json.loads(_worker("etl", url, scratch, str(batch_size)))
             quality = dedup_quality(url, json.loads(labels.read_text()))
             expected = json.loads(labels.read_text())
@@ -429,6 +420,7 @@ def measure(
             warehouses.drop()
     read = result["counts"]["read"]
     blocks = result["blocks"]
+    ceiling_seconds = sum(blocks.values())
     return {
         "backend": backend,
         "size": size,
@@ -437,13 +429,13 @@ def measure(
         "startup_seconds": round(result["startup_seconds"], 1),
         "etl_seconds": round(result["seconds"], 1),
         "articles_per_s": round(read / result["seconds"]),
-        "ceiling_per_s": round(read / sum(blocks.values())),
-        "ratio": round(result["seconds"] and sum(blocks.values()) / result["seconds"], 2),
+        "ceiling_per_s": round(read / ceiling_seconds),
+        "ratio": round(result["seconds"] and ceiling_seconds / result["seconds"], 2),
         "blocks_us": {k: round(v / read * 1e6) for k, v in blocks.items()},
         # CPU the ETL took an article, on all cores, against the ceiling's one-core time:
         # a ratio above (cores × ceiling µs / this) would need idle cores to be busier
         "etl_cpu_us": result["busy_seconds"] and round(result["busy_seconds"] / read * 1e6),
-        "ceiling_us": round(sum(blocks.values()) / read * 1e6),
+        "ceiling_us": round(ceiling_seconds / read * 1e6),
         "cores_busy": result["busy_seconds"]
         and round(result["busy_seconds"] / result["seconds"], 2),
         "peak_mib": round(result["peak_mib"]),
