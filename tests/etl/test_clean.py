@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+import html
+import random
 from datetime import UTC, datetime
 
 import pytest
 from etl_items import FETCHED, TEXT_SEED, news_item, seed_item
 
-from etl.clean import CleanError, clean_html, clean_item, clean_plain_text
+from etl.clean import (
+    PLAIN_PART,
+    SANITISER,
+    CleanError,
+    clean_html,
+    clean_item,
+    clean_plain_text,
+    sanitised,
+)
 from etl.text import normalise_line, normalise_lines
 
 PROXY = "https://cors.zfour.workers.dev/?"
@@ -158,3 +168,74 @@ def test_values_longer_than_their_columns_are_a_clean_error() -> None:
     ) as error:
         clean_item(item, fetched_at=FETCHED)
     assert {f["column"] for f in error.value.failures} == {"author", "categories"}
+
+
+def test_markup_left_open_in_one_paragraph_never_spills_into_the_next() -> None:
+    body = clean_html(
+        '<div><p>一<strong></strong></p><p>二</p><p><a href="https://example.com/"></a>三</p>'
+        "<p>四<i><li>五</li></i></p><p>六</p></div>"
+    )
+    assert body.html == (
+        "<p>一<strong></strong></p><p>二</p>"
+        '<p><a href="https://example.com/" rel="noopener noreferrer"></a>三</p>'
+        "<p>四<i></i></p><li><i>五</i></li><p></p><p>六</p>"
+    )
+
+
+# characters the HTML parser drops (NUL), rewrites (CR, the no-break space as &nbsp;) or
+# that nh3 refuses (a lone surrogate), beside ordinary text and the ones escaping is for
+AWKWARD = ["新闻", "a b", "&", "<", ">", '"', "'", "\t", "\n", "\xa0", "\r", "\x00", "\x0c", "\x01",
+           "\u3000", "&amp;", "&nbsp;", "\ud800"]  # fmt: skip
+IMAGE_URLS = [
+    "http://zkres1.myzaker.com/202608/a_1024.jpg", "https://x.cn/a.png?w=1&h=2", "http://x.cn/'a'.jpg",
+    'http://x.cn/"a".jpg', "http://x.cn/<a>.jpg", "http://x.cn/\xa0.jpg", "javascript:alert(1)",
+    "a.jpg", "HTTP://X.CN/A.JPG", "http://新闻.cn/图.jpg",
+]  # fmt: skip
+
+
+def _parts(draw: random.Random) -> list[str]:
+    """Paragraphs and figures as the clean stage writes them, from awkward text and URLs,
+    and paragraphs holding markup."""
+    parts = []
+    for _ in range(draw.randint(1, 6)):
+        text = "".join(draw.choices(AWKWARD, k=draw.randint(0, 12)))
+        tag = draw.choice(["p", "h2", "h6", "li", "blockquote", "pre", "td", "th"])
+        kind = draw.randrange(3)
+        if kind == 0:
+            parts.append(f"<{tag}>{html.escape(text, quote=False)}</{tag}>")
+        elif kind == 1:
+            url = html.escape(draw.choice(IMAGE_URLS))
+            size = draw.choice(["", ' width="800"', ' width="800" height="515"'])
+            caption = draw.choice(
+                ["", f"<figcaption>{html.escape(text, quote=False)}</figcaption>"]
+            )
+            parts.append(f'<figure><img src="{url}"{size}>{caption}</figure>')
+        else:
+            parts.append(f'<{tag}>{html.escape(text, quote=False)}<b title="x">{text[:3]}</{tag}>')
+    return parts
+
+
+def test_paragraphs_skip_the_sanitiser_only_where_it_would_change_nothing() -> None:
+    """A part taken as plain is what nh3 would make of it; ordinary text paragraphs and
+    figures are taken as plain (the shortcut is used)."""
+    draw = random.Random(20261202)
+    plain = 0
+    for _ in range(3000):
+        parts = _parts(draw)
+        for part in parts:
+            if PLAIN_PART.fullmatch(part):
+                plain += 1
+                assert SANITISER.clean(part) == part.replace("\xa0", "&nbsp;"), part
+        try:
+            expected = "".join(SANITISER.clean(part) for part in parts)
+        except UnicodeEncodeError:
+            with pytest.raises(UnicodeEncodeError):
+                sanitised(parts)
+        else:
+            assert sanitised(parts) == expected
+    assert plain > 1000
+    assert PLAIN_PART.fullmatch("<p>正文，“引号” &amp; 1 &lt; 2\xa0</p>")
+    assert PLAIN_PART.fullmatch(
+        '<figure><img src="http://zkres1.myzaker.com/a.jpg?x=1&amp;y=2" width="800" height="515">'
+        "<figcaption>图注</figcaption></figure>"
+    )
