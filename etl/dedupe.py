@@ -165,15 +165,18 @@ def _cluster(session: Session, records: list[dict[str, Any]]) -> int:
     in_batch: dict[tuple[int, int], list[int]] = {}
     found = 0
     for index, record in new:
+        keys = list(enumerate(record["band_keys"]))
+        in_stored = [key for key in keys if key in stored]
+        earlier = [key for key in keys if key in in_batch]
+        for key in keys:
+            in_batch.setdefault(key, []).append(index)
+        if len(in_stored) + len(earlier) < MIN_SHARED_BANDS:
+            continue  # no cluster can share enough bands: most records
         shared: Counter[tuple[str, int]] = Counter()
-        for key in enumerate(record["band_keys"]):
-            if key in stored:
-                shared.update({("article", roots[a]) for a in stored[key]})
-            if key in in_batch:
-                shared.update({_cluster_of(records, j) for j in in_batch[key]})
-                in_batch[key].append(index)
-            else:
-                in_batch[key] = [index]
+        for key in in_stored:
+            shared.update({("article", roots[a]) for a in stored[key]})
+        for key in earlier:
+            shared.update({_cluster_of(records, j) for j in in_batch[key] if j != index})
         best = max(
             (c for c in shared.items() if c[1] >= MIN_SHARED_BANDS),
             key=lambda c: (c[1], c[0][0] == "article"),

@@ -27,6 +27,10 @@ BOILERPLATE = re.compile(
 )
 ORIGIN_LINE = re.compile(r"^[（(]?\s*(?:来源|來源)\s*[：:]\s*(?P<value>[^）)]{1,60}?)\s*[）)]?$")
 BYLINE = re.compile(r"^[（(]?\s*(?:作者|文|记者)\s*[：:|｜]\s*(?P<value>[^）)]{1,40}?)\s*[）)]?$")
+# how every line the three patterns above match starts: one test for most paragraphs
+BOILERPLATE_START = re.compile(
+    r"[（(]?\s*(?:责任编辑|责编|编辑|原标题|点击|来源|來源|作者|文|记者)"
+)
 
 
 def normalise_line(text: str) -> str:
@@ -65,6 +69,9 @@ def strip_boilerplate(paragraphs: list[str]) -> Paragraphs:
     and the source they name are returned as fields."""
     result = Paragraphs(kept=[])
     for paragraph in paragraphs:
+        if not BOILERPLATE_START.match(paragraph):
+            result.kept.append(paragraph)
+            continue
         if BOILERPLATE.match(paragraph):
             continue
         if match := ORIGIN_LINE.match(paragraph):

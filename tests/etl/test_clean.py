@@ -19,7 +19,15 @@ from etl.clean import (
     clean_plain_text,
     sanitised,
 )
-from etl.text import normalise_line, normalise_lines
+from etl.text import (
+    BOILERPLATE,
+    BOILERPLATE_START,
+    BYLINE,
+    ORIGIN_LINE,
+    normalise_line,
+    normalise_lines,
+    strip_boilerplate,
+)
 
 PROXY = "https://cors.zfour.workers.dev/?"
 HEAD = "http://zkres2.myzaker.com/202108/610ce1ad8e9f0904fe64126a_1024.jpg"
@@ -239,3 +247,26 @@ def test_paragraphs_skip_the_sanitiser_only_where_it_would_change_nothing() -> N
         '<figure><img src="http://zkres1.myzaker.com/a.jpg?x=1&amp;y=2" width="800" height="515">'
         "<figcaption>图注</figcaption></figure>"
     )
+
+
+BOILERPLATE_PIECES = [
+    "（", "(", "）", ")", " ", "\t", "：", ":", "|", "｜", "责任编辑", "责编", "编辑", "原标题",
+    "点击", "进入", "查看", "专题", "来源", "來源", "作者", "文", "记者", "人民网", "正文", "。",
+]  # fmt: skip
+
+
+def test_boilerplate_shortcut_keeps_only_lines_no_pattern_matches() -> None:
+    """A paragraph kept without trying the three patterns (it does not start as any
+    boilerplate line starts) is one none of them matches; boilerplate lines of every
+    kind still go."""
+    draw = random.Random(20261203)
+    patterns = (BOILERPLATE, ORIGIN_LINE, BYLINE)
+    matched = 0
+    for _ in range(20_000):
+        line = "".join(draw.choices(BOILERPLATE_PIECES, k=draw.randint(1, 6)))
+        if any(pattern.match(line) for pattern in patterns):
+            matched += 1
+            assert BOILERPLATE_START.match(line), line
+            assert strip_boilerplate([line]).kept == [], line
+    assert matched > 300
+    assert not BOILERPLATE_START.match("正文一段内容：引语。")
