@@ -22,7 +22,14 @@ import nh3
 from lxml import etree
 
 from etl.dates import SHANGHAI, UnparsableDate, parse_published
-from etl.text import normalise_line, normalise_lines, script_of, strip_boilerplate, text_hash
+from etl.text import (
+    Paragraphs,
+    normalise_line,
+    normalise_lines,
+    script_of,
+    strip_boilerplate,
+    text_hash,
+)
 from etl.urls import unwrap_proxy
 from schemas.identity import TEXT_URN, canonical_url
 from schemas.items import ArticleItem
@@ -276,10 +283,11 @@ class _BlockWriter:
         self.flush()
 
 
-def _finish(blocks: list[tuple[str, str, str]], images: list[dict[str, Any]]) -> Body:
-    """Drop empty and boilerplate paragraphs; sanitise; join the text by paragraph."""
+def _assembled(blocks: list[tuple[str, str, str]]) -> tuple[list[str], list[str], Paragraphs]:
+    """A body's parts (paragraphs and figures, not sanitised yet) and paragraph texts,
+    without empty and boilerplate paragraphs, and what the boilerplate lines named."""
     texts = normalise_lines([text for _, _, text in blocks])
-    stripped = strip_boilerplate([t for (tag, _, _), t in zip(blocks, texts, strict=True) if t])
+    stripped = strip_boilerplate([t for t in texts if t])
     kept = set(stripped.kept)
     parts: list[str] = []
     paragraphs: list[str] = []
@@ -289,6 +297,12 @@ def _finish(blocks: list[tuple[str, str, str]], images: list[dict[str, Any]]) ->
         elif text and text in kept:
             parts.append(f"<{tag}>{inner}</{tag}>")
             paragraphs.append(text)
+    return parts, paragraphs, stripped
+
+
+def _finish(blocks: list[tuple[str, str, str]], images: list[dict[str, Any]]) -> Body:
+    """Drop empty and boilerplate paragraphs; sanitise; join the text by paragraph."""
+    parts, paragraphs, stripped = _assembled(blocks)
     body_html = sanitised(parts)
     return Body(body_html, "\n".join(paragraphs), images, stripped.author, stripped.origin)
 
@@ -312,9 +326,9 @@ def _depth(root: Any) -> int:
     return deepest
 
 
-def clean_html(body_html: str, base_url: str | None = None) -> Body:
-    """Sanitised HTML and paragraph text of an article's HTML body; raises
-    :class:`CleanError` for a body nested deeper than :data:`MAX_NESTING`."""
+def _walked(body_html: str, base_url: str | None) -> _BlockWriter:
+    """An HTML body flattened into blocks; raises :class:`CleanError` for a body nested
+    deeper than :data:`MAX_NESTING`."""
     root = parse_body(body_html) if body_html.strip() else None
     holders: set[Any] = set()
     if root is not None:
@@ -330,9 +344,22 @@ def clean_html(body_html: str, base_url: str | None = None) -> Body:
     writer = _BlockWriter(base_url, holders)
     if root is not None:
         writer.walk(root)
+    return writer
+
+
+def clean_html(body_html: str, base_url: str | None = None) -> Body:
+    """Sanitised HTML and paragraph text of an article's HTML body; raises
+    :class:`CleanError` for a body nested deeper than :data:`MAX_NESTING`."""
+    writer = _walked(body_html, base_url)
     body = _finish(writer.blocks, writer.images)
     body.dropped_urls = writer.dropped_urls
     return body
+
+
+def unsanitised_parts(body_html: str, base_url: str | None = None) -> list[str]:
+    """The paragraphs and figures :func:`clean_html` makes of a body, before
+    :func:`sanitised` (what the ETL benchmark's one-process ceiling sanitises)."""
+    return _assembled(_walked(body_html, base_url).blocks)[0]
 
 
 def clean_plain_text(body_text: str) -> Body:

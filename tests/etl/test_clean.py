@@ -18,6 +18,7 @@ from etl.clean import (
     clean_item,
     clean_plain_text,
     sanitised,
+    unsanitised_parts,
 )
 from etl.text import (
     BOILERPLATE,
@@ -270,3 +271,15 @@ def test_boilerplate_shortcut_keeps_only_lines_no_pattern_matches() -> None:
             assert strip_boilerplate([line]).kept == [], line
     assert matched > 300
     assert not BOILERPLATE_START.match("正文一段内容：引语。")
+
+
+def test_unsanitised_parts_are_what_clean_html_sanitises() -> None:
+    """The parts the ETL benchmark's ceiling sanitises are those of the clean stage."""
+    bodies = [
+        (seed_item().body_html, seed_item().url),
+        ("<p>一<strong></strong></p><p>二</p><div>散<b>字</b><img src='a.jpg'></div>", None),
+        ("<p>原标题：旧</p><p>正文&amp;<br>续</p><script>x</script>", "https://example.cn/a"),
+    ]
+    for body, url in bodies:
+        parts = unsanitised_parts(body, url)
+        assert parts and sanitised(parts) == clean_html(body, url).html
