@@ -17,11 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from schemas.sources import ValidationPolicy, get_source, load_sources
+
+if TYPE_CHECKING:  # pandas comes with Great Expectations, when a batch is validated
+    import pandas as pd
 
 DEFAULT_REJECT_THRESHOLD = 0.2
 FRESHNESS_SLACK = timedelta(days=1)
@@ -114,6 +115,8 @@ def _timestamp(value: Any) -> float:
 
 
 def _frame(rows: list[tuple[int, dict[str, Any]]]) -> pd.DataFrame:
+    import pandas as pd
+
     return pd.DataFrame(
         {
             "row": [i for i, _ in rows],
