@@ -16,10 +16,13 @@ to the next run. Each batch then goes through the same two phases in both driver
   batch's documents processed in the same transaction.
 
 :func:`run_etl` (CLI, file import) runs both phases of a batch in one transaction while
-worker processes clean the next batch (:mod:`etl.prepare`). The staged API (Airflow) runs
-:func:`clean_validate_batch` per batch in any order and process, handing typed records on
-through the ``etl_batch`` table, and :func:`dedupe_load_batches`, which loads every batch
-of the run whose turn has come, in order, so no task ever waits for another by polling.
+worker processes clean the batches after it (:mod:`etl.prepare`) and, when there are
+workers (or the caller started it), a validation process runs Great Expectations on the
+next (:mod:`etl.validator`).
+The staged API (Airflow) runs :func:`clean_validate_batch` per batch in any order and
+process, handing typed records on through the ``etl_batch`` table, and
+:func:`dedupe_load_batches`, which loads every batch of the run whose turn has come, in
+order, so no task ever waits for another by polling.
 :func:`finish_etl` closes the run and gives unloaded batches' documents back. A bad record
 never holds its batch back: it is quarantined and the rest of the batch loads; a batch that
 rejects more than its threshold fails the run after loading what was valid.
@@ -31,6 +34,7 @@ import gc
 import os
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -47,7 +51,10 @@ from etl.load import COMPARED_FIELDS, load_records
 from etl.prepare import Prepared, Workers, prepare_all, prepare_later, worker_pool
 from etl.records import Record
 from etl.stages import DEFAULT_BATCH_SIZE, PHASES, STAGES, default_max_batches
-from etl.validate import DEFAULT_REJECT_THRESHOLD, validate_records, warm_up
+from etl.validate import DEFAULT_REJECT_THRESHOLD, Rejection, validate_records
+from etl.validator import outcome, validate_later
+from etl.validator import running as validator_running
+from etl.validator import start as start_validator
 from schemas.db import session_scope
 from schemas.identity import TEXT_URN
 from schemas.landing import finish_run, reject, start_run
@@ -169,6 +176,11 @@ def latest_versions(records: list[Record]) -> tuple[list[Record], int, int]:
     return [r for r in records if id(r) in winners], len(dropped) - repeats, repeats
 
 
+def cleaned_records(prepared: list[Prepared]) -> list[Record]:
+    """The records of the documents that could be cleaned, in batch order."""
+    return [record for record, _ in prepared if record is not None]
+
+
 def clean_step(session: Session, batch: Batch, prepared: list[Prepared]) -> dict[str, Any]:
     """Quarantine the documents that could not be cleaned; keep the latest version of each
     canonical URL (the earlier ones stay in the landing zone, counted as superseded)."""
@@ -177,7 +189,7 @@ def clean_step(session: Session, batch: Batch, prepared: list[Prepared]) -> dict
         if rejection is not None:
             reasons[rejection["failures"][0]["expectation"]] += 1
             reject(session, stage="clean", run_id=batch.run_id, **rejection)
-    cleaned = [record for record, _ in prepared if record is not None]
+    cleaned = cleaned_records(prepared)
     batch.records, superseded, repeats = latest_versions(cleaned)
     return {
         "read": len(prepared),
@@ -189,9 +201,13 @@ def clean_step(session: Session, batch: Batch, prepared: list[Prepared]) -> dict
     }
 
 
-def validate_step(session: Session, batch: Batch) -> dict[str, Any]:
-    """Run the expectation suite; quarantine failing records with every failure."""
-    rejections = validate_records(batch.records)
+def validate_step(
+    session: Session, batch: Batch, rejections: list[Rejection] | None = None
+) -> dict[str, Any]:
+    """Run the expectation suite (unless its ``rejections`` of the batch's records are
+    given); quarantine failing records with every failure."""
+    if rejections is None:
+        rejections = validate_records(batch.records)
     reasons: Counter[str] = Counter()
     for rejection in rejections:
         record = batch.records[rejection.index]
@@ -234,13 +250,20 @@ def load_step(session: Session, batch: Batch) -> dict[str, Any]:
     return counts
 
 
-def prepare_batch(session: Session, batch: Batch, prepared: list[Prepared] | None = None) -> None:
+def prepare_batch(
+    session: Session,
+    batch: Batch,
+    prepared: list[Prepared] | None = None,
+    rejections: list[Rejection] | None = None,
+) -> None:
     """Phase one: clean (``prepared`` already, when :func:`run_etl`'s workers did it) and
-    validate; the batch keeps the valid records and the counts."""
+    validate (``rejections`` already, when :func:`run_etl`'s validation process judged the
+    :func:`latest_versions` of its records); the batch keeps the valid records and the
+    counts."""
     if prepared is None:
         prepared = prepare_all(read_documents(session, batch.raw_document_ids), source_zones())
     batch.counts["clean"] = clean_step(session, batch, prepared)
-    batch.counts["validate"] = validate_step(session, batch)
+    batch.counts["validate"] = validate_step(session, batch, rejections)
 
 
 def commit_batch(session: Session, batch: Batch) -> None:
@@ -523,30 +546,47 @@ def run_etl(
                 since_run=since_run, threshold=threshold,
             )  # fmt: skip
 
+    def load(batch_id: int, prepared: list[Prepared], judged: Future | None) -> None:
+        """Both phases of a batch in one transaction (validated already when ``judged``)."""
+        found = outcome(judged) if judged is not None else None
+        with session_scope(engine) as session:
+            row = session.get(EtlBatch, batch_id)
+            batch = Batch.of(row)
+            prepare_batch(session, batch, prepared, found)
+            commit_batch(session, batch)
+            row.stage, row.counts = "loaded", batch.counts
+        if progress is not None:
+            progress(len(batch.raw_document_ids))
+
     try:
         with _fewer_collections(), worker_pool(reader, count_pending(engine, since_run)) as workers:
+            elsewhere = workers is not None or validator_running()
+            ready = start_validator() if elsewhere else None
             planned = deque(plan())
             # batches handed to the workers ahead of the one loading, so that the workers
             # never wait for the main process to finish a batch before they start the next
             cleaning: deque[tuple[int, Callable[[], list[Prepared]]]] = deque()
+            # the batch the validation process judges while the one before it loads
+            judging: tuple[int, list[Prepared], Future | None] | None = None
             while planned or cleaning:
                 while planned and len(cleaning) < BATCHES_IN_FLIGHT:
                     batch_id = planned.popleft()
                     cleaning.append((batch_id, clean_later(batch_id, workers)))
                     if not planned:
                         planned.extend(plan())
-                if workers is not None:  # import Great Expectations (once) while they
-                    warm_up()  # clean the first batches, not after the first is clean
+                if ready is not None:  # Great Expectations imports there while the
+                    outcome(ready)  # workers clean the first batches
+                    ready = None
                 batch_id, outcomes = cleaning.popleft()
                 prepared = outcomes()  # outside the transaction: no lock held while waiting
-                with session_scope(engine) as session:
-                    row = session.get(EtlBatch, batch_id)
-                    batch = Batch.of(row)
-                    prepare_batch(session, batch, prepared)
-                    commit_batch(session, batch)
-                    row.stage, row.counts = "loaded", batch.counts
-                if progress is not None:
-                    progress(len(batch.raw_document_ids))
+                judged = None
+                if elsewhere:
+                    judged = validate_later(latest_versions(cleaned_records(prepared))[0])
+                if judging is not None:
+                    load(*judging)
+                judging = (batch_id, prepared, judged)
+            if judging is not None:
+                load(*judging)
     except Exception as error:
         _fail(engine, run_id, error)
         raise

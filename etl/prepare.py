@@ -15,9 +15,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import select
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager, suppress
@@ -30,6 +28,7 @@ import msgspec
 from etl.clean import CleanError, clean_item
 from etl.dates import SHANGHAI
 from etl.documents import DRIVERS, Document, DocumentReader, read_by
+from etl.lifeline import exit_with
 from etl.minhash import band_keys, signature
 from etl.records import Record
 from schemas.items import ArticleItem
@@ -39,7 +38,6 @@ POOL_MIN_DOCUMENTS = 200  # fewer documents are not worth starting worker proces
 # documents a worker prepares at a time: small enough that the process that waits for a
 # batch can take the chunks no worker has started (prepare_later)
 CHUNK_SIZE = 250
-PARENT_CHECK_SECONDS = 1.0  # where there are no pidfds
 # workers yield the CPU to the process that validates and loads: it is the pipeline's one
 # serial stage, and the workers, a batch or two ahead, catch up while it waits on the disk
 WORKER_NICENESS = 5
@@ -172,28 +170,11 @@ def prepare_later(
 
 def start_worker(parent: int) -> None:
     """Set up a pool worker: lower its CPU priority (:data:`WORKER_NICENESS`), and have it
-    exit as soon as the ETL's process ``parent`` is gone, however it ended (``kill -9``
-    included): a thread waits on a pidfd of ``parent`` (Linux), or checks on it every
-    second elsewhere. The fork server, which lives as long as its workers, and the resource
-    tracker then see their last user go and exit too."""
-    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+    exit as soon as the ETL's process ``parent`` is gone (:func:`etl.lifeline.exit_with`).
+    The fork server, which lives as long as its workers, and the resource tracker then see
+    their last user go and exit too."""
+    exit_with(parent)
     os.nice(WORKER_NICENESS)
-
-
-def _exit_with(parent: int) -> None:
-    try:
-        handle = os.pidfd_open(parent)
-    except ProcessLookupError:
-        os._exit(1)
-    except (AttributeError, OSError):  # no pidfds here: look now and then
-        while True:
-            try:
-                os.kill(parent, 0)
-            except ProcessLookupError:
-                os._exit(1)
-            time.sleep(PARENT_CHECK_SECONDS)
-    select.select([handle], [], [])  # readable once the process has ended
-    os._exit(1)
 
 
 def _launch(executor: Executor) -> None:

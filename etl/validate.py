@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from schemas.sources import ValidationPolicy, get_source, load_sources
+from schemas.sources import SourceConfig, ValidationPolicy, load_sources
 
 if TYPE_CHECKING:  # pandas comes with Great Expectations, when a batch is validated
     import pandas as pd
@@ -31,6 +31,12 @@ REPORTED_FIELD = {"published_ts": "published_at", "latest_ts": "published_at"}
 UNIQUENESS = "expect_column_values_to_be_unique"
 UNIQUE_COLUMNS = ("url", "canonical_url")
 BOUND_KEYS = ("min_value", "max_value", "regex", "value_set", "or_equal")
+# the record fields validation reads (the suite's columns, what failures report, and what
+# tells an exact repeat)
+VALIDATED_FIELDS = (
+    "source", "url", "canonical_url", "title", "body_text", "cjk_share", "published_at",
+    "fetched_at", "content_hash",
+)  # fmt: skip
 
 
 @dataclass
@@ -55,18 +61,22 @@ class _Validator:
         self.batch_definition = asset.add_batch_definition_whole_dataframe("batch")
         self.suites: dict[ValidationPolicy, Any] = {}
 
-    def suite(self, policy: ValidationPolicy) -> Any:
+    def suite(self, policy: ValidationPolicy, known: tuple[str, ...]) -> Any:
+        """The suite of ``policy`` (one a process, built for the sources ``known`` then)."""
         from schemas.expectations import build_suite
 
         if policy not in self.suites:
-            self.suites[policy] = self.context.suites.add(build_suite(policy, load_sources()))
+            self.suites[policy] = self.context.suites.add(build_suite(policy, known))
         return self.suites[policy]
 
-    def failing_rows(self, frame: pd.DataFrame, policy: ValidationPolicy) -> dict[int, list]:
-        """``row → [(expectation type, column, kwargs), ...]`` for every failed row."""
+    def failing_rows(
+        self, frame: pd.DataFrame, policy: ValidationPolicy, known: tuple[str, ...]
+    ) -> dict[int, list]:
+        """``row → [(expectation type, column, kwargs), ...]`` for every failed row, by the
+        suite of ``policy`` for the ``known`` sources."""
         batch = self.batch_definition.get_batch(batch_parameters={"dataframe": frame})
         result = batch.validate(
-            self.suite(policy),
+            self.suite(policy, known),
             result_format={
                 "result_format": "COMPLETE",
                 "unexpected_index_column_names": ["row"],
@@ -101,13 +111,6 @@ def _validator() -> _Validator:
 def warm_up() -> None:
     """Import Great Expectations and build the context now rather than on the first batch."""
     _validator()
-
-
-def _policy(slug: str) -> ValidationPolicy:
-    try:
-        return get_source(slug).validation
-    except KeyError:
-        return ValidationPolicy()
 
 
 def _timestamp(value: Any) -> float:
@@ -183,18 +186,21 @@ def _only_exact_repeats(records: list[dict[str, Any]], column: str) -> Callable[
     return lambda i: len(keys[records[i].get(column)]) == 1
 
 
-def validate_records(records: list[dict[str, Any]]) -> list[Rejection]:
-    """The records of a batch that fail their source's suite, with every failure."""
+def validate_records(
+    records: list[dict[str, Any]], sources: dict[str, SourceConfig] | None = None
+) -> list[Rejection]:
+    """The records of a batch that fail their source's suite, with every failure, by the
+    given ``sources`` (default: the registry, :func:`schemas.sources.load_sources`)."""
+    sources = load_sources() if sources is None else sources
+    known = tuple(sorted(sources))
     groups: dict[ValidationPolicy, list[tuple[int, dict[str, Any]]]] = {}
-    policies: dict[str, ValidationPolicy] = {}  # looked up once per source and batch
+    default = ValidationPolicy()  # an unknown source fails its rule under the default policy
     for index, record in enumerate(records):
-        source = record["source"]
-        if source not in policies:
-            policies[source] = _policy(source)
-        groups.setdefault(policies[source], []).append((index, record))
+        source = sources.get(record["source"])
+        groups.setdefault(source.validation if source else default, []).append((index, record))
     failing: dict[int, list[tuple[str, str, dict[str, Any]]]] = {}
     for policy, rows in groups.items():
-        failing.update(_validator().failing_rows(_frame(rows), policy))
+        failing.update(_validator().failing_rows(_frame(rows), policy, known))
     repeats = {column: _only_exact_repeats(records, column) for column in UNIQUE_COLUMNS}
     rejections = []
     for index in sorted(failing):

@@ -29,15 +29,19 @@ def run_etl_with_progress(
     """Run the ETL with a progress bar, print what this run did; returns whether it succeeded."""
     from etl.pipeline import count_pending, run_etl
     from etl.terms import index_pending_terms, pending_terms
+    from etl.validator import stop
 
     with progress_bar() as progress:
         task = progress.add_task("etl", total=count_pending(engine, since))
-        result = run_etl(
-            engine,
-            batch_size=batch_size,
-            since_run=since,
-            progress=lambda done: progress.advance(task, done),
-        )
+        try:
+            result = run_etl(
+                engine,
+                batch_size=batch_size,
+                since_run=since,
+                progress=lambda done: progress.advance(task, done),
+            )
+        finally:
+            stop()  # now, rather than waiting for it at exit
         if terms:
             task = progress.add_task("terms", total=pending_terms(engine))
             indexed = index_pending_terms(engine, progress=lambda n: progress.advance(task, n))
@@ -70,6 +74,9 @@ def etl_command(
     database_url: str | None = DatabaseOption,
 ) -> None:
     """Process every landed document not processed yet; exits 1 when the run fails."""
+    from etl.validator import start
+
+    start()  # Great Expectations imports there while this process opens the warehouse
     with open_warehouse(database_url) as engine:
         ok = run_etl_with_progress(engine, batch_size, since, terms)
     if not ok:

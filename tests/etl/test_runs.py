@@ -3,6 +3,7 @@ PostgreSQL. The `newsetl etl` runs here are real processes of the installed comm
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import signal
@@ -23,6 +24,7 @@ from etl.dedupe import dedupe_records
 from etl.load import load_records
 from etl.pipeline import finish_etl, run_etl, start_etl
 from etl.prepare import POOL_MIN_DOCUMENTS, prepare_all
+from etl.validator import ValidatorLost
 from newsetl.cli import app
 from schemas.db import session_scope
 from schemas.models import Article, EtlBatch, EtlDocument, PipelineRun, RawDocument
@@ -59,6 +61,16 @@ def descendants(pid: int) -> list[int]:
         below = parents.get(todo.pop(), [])
         found += below
         todo += below
+    return found
+
+
+def validation_processes(pid: int) -> list[int]:
+    """The validation processes (spawned interpreters) below process ``pid``."""
+    found = []
+    for child in descendants(pid):
+        with contextlib.suppress(OSError):
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                found.append(child)
     return found
 
 
@@ -149,8 +161,10 @@ def test_a_killed_etl_leaves_no_process_and_its_run_is_abandoned_then_taken_over
     total = 3000
     land_items(engine, [news_item(n) for n in range(total)])
     process = etl_process(warehouse_url, "--batch-size", "100")
-    # the resource tracker, the fork server and the two workers it forked
-    wait_for(lambda: len(descendants(process.pid)) >= 4, "the worker processes")
+    # the resource tracker, the fork server and the two workers it forked, the validation
+    # process
+    wait_for(lambda: len(descendants(process.pid)) >= 5, "the worker processes")
+    wait_for(lambda: validation_processes(process.pid), "the validation process")
     wait_for(lambda: etl_runs(engine), "the run")
     helpers = descendants(process.pid)
     process.send_signal(signal.SIGKILL)
@@ -169,6 +183,32 @@ def test_a_killed_etl_leaves_no_process_and_its_run_is_abandoned_then_taken_over
     assert result.status == "success"
     done = documents_per_run(engine)
     assert done[result.run_id] + done[killed.id] == total and done[None] == 0
+
+
+def test_a_validation_process_killed_mid_run_fails_the_run_and_the_next_run_starts_another(
+    engine: Engine,
+) -> None:
+    total = POOL_MIN_DOCUMENTS + 300  # the run has workers, so a validation process
+    land_items(engine, [news_item(n) for n in range(total)])
+    killed: list[int] = []
+
+    def kill_the_validator(done: int) -> None:
+        if not killed:
+            killed.extend(validation_processes(os.getpid()))
+            for pid in killed:
+                os.kill(pid, signal.SIGKILL)
+
+    with pytest.raises(ValidatorLost, match="validation process ended"):
+        run_etl(engine, batch_size=50, progress=kill_the_validator)
+    assert killed
+    (failed,) = etl_runs(engine)
+    assert failed.status == "failed" and "ValidatorLost" in failed.message
+    loaded = documents_per_run(engine)[failed.id]
+    assert 0 < loaded < total  # what loaded before stays; the rest goes back to the pool
+
+    result = run_etl(engine, batch_size=50)
+    assert result.status == "success" and result.counts["read"] == total - loaded
+    assert documents_per_run(engine)[None] == 0
 
 
 def test_the_next_run_abandons_a_dead_run(engine: Engine, warehouse_url: str) -> None:
