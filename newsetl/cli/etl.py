@@ -74,10 +74,13 @@ def etl_command(
     database_url: str | None = DatabaseOption,
 ) -> None:
     """Process every landed document not processed yet; exits 1 when the run fails."""
-    from etl.validator import start
+    from etl.validator import start, stop
 
     start()  # Great Expectations imports there while this process opens the warehouse
-    with open_warehouse(database_url) as engine:
-        ok = run_etl_with_progress(engine, batch_size, since, terms)
+    try:
+        with open_warehouse(database_url) as engine:
+            ok = run_etl_with_progress(engine, batch_size, since, terms)
+    finally:
+        stop()  # also when the warehouse cannot be opened: exit without waiting for it
     if not ok:
         raise typer.Exit(1)
