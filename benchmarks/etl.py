@@ -18,10 +18,10 @@ In the same process, after the run, it times the bare building blocks one articl
 ETL's rate over the ceiling's (the ETL uses both cores: worker processes clean and a
 validation process validates while the main process dedupes and loads). Precision and
 recall of near-duplicate detection are counted against the corpus labels. With
-``--command``, a copy of the landed
-warehouse also goes through the ``newsetl etl --no-terms`` console script, timed end to
-end (interpreter, imports, Great Expectations' start-up and the run): what a user waits
-for. Writes ``benchmarks/out/etl.json`` and prints a table.
+``--command``, a copy of the landed warehouse also goes through the ``newsetl etl
+--no-terms`` console script, timed end to end (interpreter, imports, Great Expectations'
+start-up and the run): what a user waits for. Writes ``benchmarks/out/etl.json`` and prints
+a table.
 
 Run it as a module from the repository root: as a script, this file's folder would lead
 ``sys.path`` and its name would hide the ``etl`` package.

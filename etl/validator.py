@@ -1,16 +1,15 @@
 """Validation in a process of its own, beside the load: while ``run_etl``'s main process
-dedupes and loads one batch, this process runs Great Expectations on the next. GX is about
-a quarter of the main process's work otherwise, and the main process is the pipeline's one
+dedupes and loads one batch, this process runs Great Expectations on the next. GX is about a
+quarter of the main process's work otherwise, and the main process is the pipeline's one
 serial stage (on 100k documents 6% less wall time on SQLite, 12% on PostgreSQL).
 
 The process starts with the first run that uses it, or earlier (:func:`start`: ``newsetl
 etl`` starts it first thing), imports Great Expectations and builds its context there once,
 and serves every later run of the same ETL process until :func:`stop`; it exits when that
-process does, ``kill -9`` included. The records it gets
-carry only the fields validation reads (:data:`etl.validate.VALIDATED_FIELDS`), and the
-source registry comes with them, so it judges by the registry the run sees. A process
-found dead when work is handed to it is replaced; one that dies while validating fails
-its run with :class:`ValidatorLost`.
+process does, ``kill -9`` included. The records it gets carry only the fields validation
+reads (:data:`etl.validate.VALIDATED_FIELDS`), and the source registry comes with them, so
+it judges by the registry the run sees. A process found dead when work is handed to it is
+replaced; one that dies while validating fails its run with :class:`ValidatorLost`.
 """
 
 from __future__ import annotations
