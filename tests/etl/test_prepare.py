@@ -4,6 +4,10 @@ chunks no worker has started, and all of them while the pool is still launching.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC
@@ -58,6 +62,46 @@ def test_an_in_memory_warehouse_has_no_reader_so_no_workers() -> None:
     assert document_reader(engine) is None
     with etl.prepare.worker_pool(None, 10_000) as workers:
         assert workers is None
+
+
+MARKER = """
+import os
+with open(os.environ["MARKS"], "a") as marks:
+    marks.write(f"{os.getpid()}\\n")
+def main(): ...
+"""
+SCRIPT = """
+import json, os
+from marker import main  # as the newsetl command's script imports its main function
+from etl.documents import DocumentReader
+from etl.prepare import worker_pool
+
+if __name__ == "__main__":
+    with worker_pool(DocumentReader("sqlite", "unused.db", "SELECT 1"), 10_000) as workers:
+        pids = {workers.executor.submit(os.getpid).result() for _ in range(4)}
+    print(json.dumps(sorted(pids)))
+"""
+
+
+def test_workers_do_not_import_again_what_the_main_script_imports(tmp_path: Path) -> None:
+    # each module import appends its process id: the script's imports are done once in
+    # the fork server, not again in every worker that reruns the script (CPython gh-126631)
+    (tmp_path / "marker.py").write_text(MARKER)
+    (tmp_path / "main.py").write_text(SCRIPT)
+    marks = tmp_path / "marks"
+    root = Path(__file__).resolve().parents[2]
+    env = os.environ | {
+        "MARKS": str(marks),
+        "PYTHONPATH": os.pathsep.join((str(tmp_path), str(root))),
+    }
+    done = subprocess.run(
+        [sys.executable, str(tmp_path / "main.py")], env=env, capture_output=True, text=True,
+        cwd=tmp_path, check=True,
+    )  # fmt: skip
+    workers = set(json.loads(done.stdout))
+    imported_in = [int(pid) for pid in marks.read_text().split()]
+    assert workers and len(imported_in) == 2  # the script's process and the fork server
+    assert not workers & set(imported_in)
 
 
 class Here:
