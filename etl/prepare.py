@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from multiprocessing import spawn
 from types import ModuleType
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -182,14 +183,20 @@ def start_worker(parent: int) -> None:
 
 def main_imports() -> list[str]:
     """The modules the main module took its names from (``newsetl.cli`` for the
-    ``newsetl`` command). A multiprocessing child runs the main module again before its
-    first task, and before Python 3.14 the fork server cannot preload the main module
-    itself (CPython gh-126631): preloaded there, these make that run cheap instead of an
-    import of the command's whole tree in every worker (≈ 0.2 s each, measured)."""
+    ``newsetl`` command), when a worker would run the main module again, as a
+    multiprocessing child does before its first task for a main module run from a file or
+    with ``-m``. Before Python 3.14 the fork server cannot preload the main module itself
+    (CPython gh-126631): preloaded there, these make that run cheap instead of an import of
+    the command's whole tree in every worker (≈ 0.2 s each, measured). A main module that
+    workers do not run (``python -c``, an interactive session) gives none: preloading its
+    imports would only make the pool launch later."""
     main = sys.modules.get("__main__")
-    values = vars(main).values() if main is not None else ()
+    rerun = {"init_main_from_path", "init_main_from_name"}  # spawn's keys for that run
+    if main is None or not rerun & spawn.get_preparation_data("worker").keys():
+        return []
     names = {
-        v.__name__ if isinstance(v, ModuleType) else getattr(v, "__module__", None) for v in values
+        v.__name__ if isinstance(v, ModuleType) else getattr(v, "__module__", None)
+        for v in vars(main).values()
     }
     return sorted(n for n in names if isinstance(n, str) and n in sys.modules and n != "__main__")
 

@@ -83,9 +83,20 @@ if __name__ == "__main__":
 """
 
 
-def test_workers_do_not_import_again_what_the_main_script_imports(tmp_path: Path) -> None:
-    # each module import appends its process id: the script's imports are done once in
-    # the fork server, not again in every worker that reruns the script (CPython gh-126631)
+@pytest.mark.parametrize(
+    ("how", "importers"),
+    [
+        # the script's imports are done once in the fork server, not again in every
+        # worker that reruns the script (CPython gh-126631)
+        ("script", 2),
+        # workers do not run a ``-c`` main module: the fork server need not import for it
+        ("-c", 1),
+    ],
+)
+def test_workers_do_not_import_again_what_the_main_module_imports(
+    tmp_path: Path, how: str, importers: int
+) -> None:
+    # each import of the marker module appends its process id
     (tmp_path / "marker.py").write_text(MARKER)
     (tmp_path / "main.py").write_text(SCRIPT)
     marks = tmp_path / "marks"
@@ -94,13 +105,14 @@ def test_workers_do_not_import_again_what_the_main_script_imports(tmp_path: Path
         "MARKS": str(marks),
         "PYTHONPATH": os.pathsep.join((str(tmp_path), str(root))),
     }
+    command = [str(tmp_path / "main.py")] if how == "script" else ["-c", SCRIPT]
     done = subprocess.run(
-        [sys.executable, str(tmp_path / "main.py")], env=env, capture_output=True, text=True,
-        cwd=tmp_path, check=True,
+        [sys.executable, *command], env=env, capture_output=True, text=True, cwd=tmp_path,
+        check=True,
     )  # fmt: skip
     workers = set(json.loads(done.stdout))
     imported_in = [int(pid) for pid in marks.read_text().split()]
-    assert workers and len(imported_in) == 2  # the script's process and the fork server
+    assert workers and len(imported_in) == importers  # the main process, the fork server
     assert not workers & set(imported_in)
 
 
