@@ -5,9 +5,10 @@ each worker reads its share of a batch through its own read-only connection, so 
 process that validates and loads (the pipeline's one serial stage) neither reads nor
 ships the bodies. The workers are not forked from the parent (it holds database
 connections and GX state) but from a multiprocessing fork server, a fresh process that
-imports this module (and what the main module imports) once for all of them; each worker
-still runs the main module itself, so a script that runs the ETL on 200 documents or more
-needs the usual ``if __name__ == "__main__":`` guard. They die with the process that
+imports this module (and what the main module imports, when the workers run it again)
+once for all of them; each worker still runs a main module started from a file or with
+``-m`` itself, so a script that runs the ETL on 200 documents or more needs the usual
+``if __name__ == "__main__":`` guard. They die with the process that
 started them, even when it is killed (``kill -9``).
 """
 
