@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ARRAY, ColumnElement, any_, func, literal, select
+from sqlalchemy import ARRAY, ColumnElement, Integer, Text, any_, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 WRITE_CHUNK = 5000
@@ -23,8 +23,22 @@ def one_of(session: Session, column: Any, values: Iterable[Any]) -> list[ColumnE
     if not unique:
         return []
     if session.get_bind().dialect.name == "postgresql":
-        return [in_list(column, literal(unique, ARRAY(column.type)), "postgresql")]
+        return [in_list(column, pg_array(column.type, unique), "postgresql")]
     return [in_list(column, json.dumps(unique), "sqlite")]
+
+
+def pg_array(element_type: Any, values: list[Any]) -> ColumnElement[Any]:
+    """``values`` as one PostgreSQL array parameter of ``element_type``. Integers travel as
+    one comma-separated text that the server splits and casts: psycopg would dump the list
+    element by element in Python (a regular expression each), ≈ 20 ms of the main
+    process's CPU for a batch's 32,000 band keys (measured). ``string_to_array`` because
+    the planner folds it into a constant array, as it saw the list; a cast of the text
+    ``{1,2}`` is not folded, and its guess made marking a batch's documents processed
+    20× slower."""
+    if isinstance(element_type, Integer) and all(type(v) is int for v in values):
+        text = ",".join(map(str, values))
+        return cast(func.string_to_array(literal(text, Text), ","), ARRAY(element_type))
+    return literal(values, ARRAY(element_type))
 
 
 def in_list(column: Any, values: Any, backend: str) -> ColumnElement[bool]:
