@@ -8,8 +8,8 @@ connections and GX state) but from a multiprocessing fork server, a fresh proces
 imports this module (and what the main module imports, when the workers run it again)
 once for all of them; each worker still runs a main module started from a file or with
 ``-m`` itself, so a script that runs the ETL on 200 documents or more needs the usual
-``if __name__ == "__main__":`` guard. They die with the process that
-started them, even when it is killed (``kill -9``).
+``if __name__ == "__main__":`` guard. They die with the process that started them, even
+when it is killed (``kill -9``).
 """
 
 from __future__ import annotations

@@ -36,7 +36,6 @@ def test_integer_arrays_reach_postgresql_whole(postgres_database: str) -> None:
     values = [-(2**63), -1, 0, 7, 2**63 - 1]
     engine = make_engine(postgres_database)
     with engine.connect() as connection:
-        assert (
-            connection.scalars(select(func.unnest(pg_array(BigInteger(), values)))).all() == values
-        )
+        unnested = select(func.unnest(pg_array(BigInteger(), values)))
+        assert connection.scalars(unnested).all() == values
     engine.dispose()
