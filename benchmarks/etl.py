@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import multiprocessing
 import os
 import random
 import resource
@@ -57,7 +58,7 @@ from etl.clean import parse_body, sanitised, unsanitised_parts
 from etl.dedupe import index_row
 from etl.load import insert_plain_rows, upsert_articles
 from etl.minhash import band_keys, signature
-from etl.pipeline import run_etl
+from etl.pipeline import count_pending, run_etl, start_workers
 from etl.text import script_of
 from etl.validate import validate_records, warm_up
 from etl.validator import outcome
@@ -313,13 +314,23 @@ def busy_cpu_seconds() -> float | None:
     return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
+def fork_server_ready() -> None:
+    """Wait until the workers' fork server has imported what it preloads: it forks a first
+    child only then."""
+    child = multiprocessing.get_context("forkserver").Process(target=int)
+    child.start()
+    child.join()
+
+
 def etl_worker(url: str, scratch_url: str, batch_size: int) -> dict[str, Any]:
     """Run the ETL over everything landed; then the bare building blocks, in the same
     process."""
     engine = make_engine(url)
     started = time.perf_counter()
+    start_workers(engine, count_pending(engine))  # as `newsetl etl` does
     warm_up()  # for the ceiling, which validates in this process
     outcome(start_validator())  # the ETL's validation process, which imports GX too
+    fork_server_ready()
     startup = time.perf_counter() - started
     started, busy = time.perf_counter(), busy_cpu_seconds()
     result = run_etl(engine, batch_size=batch_size)

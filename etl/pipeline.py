@@ -48,7 +48,14 @@ from etl.chunks import one_of
 from etl.claimed import document_reader, read_documents
 from etl.dedupe import dedupe_records
 from etl.load import COMPARED_FIELDS, load_records
-from etl.prepare import Prepared, Workers, prepare_all, prepare_later, worker_pool
+from etl.prepare import (
+    Prepared,
+    Workers,
+    prepare_all,
+    prepare_later,
+    start_fork_server,
+    worker_pool,
+)
 from etl.records import Record
 from etl.stages import DEFAULT_BATCH_SIZE, PHASES, STAGES, default_max_batches
 from etl.validate import DEFAULT_REJECT_THRESHOLD, Rejection, validate_records
@@ -73,6 +80,7 @@ __all__ = [
     "finish_etl",
     "run_etl",
     "start_etl",
+    "start_workers",
 ]
 
 THRESHOLD_ENV = "NEWSETL_REJECT_THRESHOLD"
@@ -503,6 +511,13 @@ def _fewer_collections() -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*before)
+
+
+def start_workers(engine: Engine, documents: int) -> None:
+    """Have the fork server that :func:`run_etl`'s workers come from start importing the
+    clean stage now, when a run of ``documents`` documents will have workers: a one-off
+    start-up, like the validation process's (:func:`etl.validator.start`)."""
+    start_fork_server(document_reader(engine), documents)
 
 
 def run_etl(

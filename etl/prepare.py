@@ -6,9 +6,11 @@ process that validates and loads (the pipeline's one serial stage) neither reads
 ships the bodies. The workers are not forked from the parent (it holds database
 connections and GX state) but from a multiprocessing fork server, a fresh process that
 imports this module (and what the main module imports, when the workers run it again)
-once for all of them; each worker still runs a main module started from a file or with
-``-m`` itself, so a script that runs the ETL on 200 documents or more needs the usual
-``if __name__ == "__main__":`` guard. They die with the process that started them, even
+once for all of them, started by the first pool or before (:func:`start_fork_server`,
+which ``newsetl etl`` calls once it has counted the documents to do, while the validation
+process imports Great Expectations). Each worker still runs a main module started from a
+file or with ``-m`` itself, so a script that runs the ETL on 200 documents or more needs
+the usual ``if __name__ == "__main__":`` guard. They die with the process that started them, even
 when it is killed (``kill -9``).
 """
 
@@ -23,7 +25,8 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from multiprocessing import spawn
+from multiprocessing import forkserver, spawn
+from multiprocessing.context import BaseContext
 from types import ModuleType
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -209,6 +212,24 @@ def _launch(executor: Executor) -> None:
         executor.submit(int)
 
 
+def _fork_server(backend: str) -> BaseContext:
+    """The multiprocessing context whose fork server the workers come from, told what to
+    preload when it starts (a running one keeps what it has)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["__main__", __name__, DRIVERS[backend], *main_imports()])
+    return context
+
+
+def start_fork_server(reader: DocumentReader | None, documents: int) -> None:
+    """Start the workers' fork server now rather than with the first pool, when a run of
+    ``documents`` documents read by ``reader`` will have one (:func:`worker_pool`): it
+    imports the clean stage in a process of its own while this one goes on. It serves every
+    later pool of this process; ``newsetl etl`` starts it beside the validation process."""
+    if reader is not None and documents >= POOL_MIN_DOCUMENTS:
+        _fork_server(reader.backend)
+        forkserver.ensure_running()
+
+
 @contextmanager
 def worker_pool(reader: DocumentReader | None, documents: int) -> Iterator[Workers | None]:
     """A pool of worker processes for a run of ``documents`` documents read by ``reader``,
@@ -218,11 +239,9 @@ def worker_pool(reader: DocumentReader | None, documents: int) -> Iterator[Worke
     if reader is None or documents < POOL_MIN_DOCUMENTS:
         yield None
         return
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["__main__", __name__, DRIVERS[reader.backend], *main_imports()])
     executor = ProcessPoolExecutor(
         POOL_WORKERS,
-        mp_context=context,
+        mp_context=_fork_server(reader.backend),
         initializer=start_worker,
         initargs=(os.getpid(),),
     )

@@ -27,12 +27,14 @@ def run_etl_with_progress(
     terms: bool = True,
 ) -> bool:
     """Run the ETL with a progress bar, print what this run did; returns whether it succeeded."""
-    from etl.pipeline import count_pending, run_etl
+    from etl.pipeline import count_pending, run_etl, start_workers
     from etl.terms import index_pending_terms, pending_terms
     from etl.validator import stop
 
+    pending = count_pending(engine, since)
+    start_workers(engine, pending)  # they are ready when the validation process is
     with progress_bar() as progress:
-        task = progress.add_task("etl", total=count_pending(engine, since))
+        task = progress.add_task("etl", total=pending)
         try:
             result = run_etl(
                 engine,

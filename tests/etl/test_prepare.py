@@ -116,6 +116,34 @@ def test_workers_do_not_import_again_what_the_main_module_imports(
     assert not workers & set(imported_in)
 
 
+EARLY = """
+import json, os, sys
+from multiprocessing import forkserver
+from etl.documents import DocumentReader
+from etl.prepare import POOL_MIN_DOCUMENTS, start_fork_server, worker_pool
+
+reader = DocumentReader("sqlite", "unused.db", "SELECT 1")
+start_fork_server(reader, POOL_MIN_DOCUMENTS - 1)  # too small a run for workers
+start_fork_server(None, 10_000)  # a warehouse other processes cannot read
+assert forkserver._forkserver._forkserver_pid is None
+start_fork_server(reader, POOL_MIN_DOCUMENTS)
+server = forkserver._forkserver._forkserver_pid
+with worker_pool(reader, POOL_MIN_DOCUMENTS) as workers:
+    parents = {workers.executor.submit(os.getppid).result() for _ in range(4)}
+print(json.dumps({"server": server, "parents": sorted(parents)}))
+"""
+
+
+def test_a_fork_server_started_early_is_the_one_the_workers_come_from() -> None:
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", EARLY], env=os.environ | {"PYTHONPATH": str(root)},
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    seen = json.loads(done.stdout)
+    assert seen["server"] is not None and seen["parents"] == [seen["server"]]
+
+
 class Here:
     """Prepares chunks in this process, noting which."""
 
