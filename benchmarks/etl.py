@@ -12,7 +12,9 @@ end truncated or the punctuation changed).
 A separate process then runs ``run_etl`` and reports articles per second end to end
 (documents read / wall time of the run; the one-off start-up, importing Great
 Expectations and building its context in this process and in the ETL's validation
-process, is measured apart) and its peak resident memory.
+process, and the workers' fork server importing the clean stage, is measured apart), its
+peak resident memory, and the CPU the run took an article: on all cores, and by process
+(main, workers, validation, the rest of the machine: the database server, the kernel).
 In the same process, after the run, it times the bare building blocks one article needs
 (:func:`ceiling`): their sum over the run is the one-process ceiling, and ``ratio`` is the
 ETL's rate over the ceiling's (the ETL uses both cores: worker processes clean and a
@@ -314,6 +316,25 @@ def busy_cpu_seconds() -> float | None:
     return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
+def helpers_cpu_seconds() -> dict[str, float]:
+    """CPU seconds this process's helpers have spent, by kind: the ETL's validation
+    process, and the workers' fork server with the workers it has reaped; empty where
+    there is no ``/proc``."""
+    kinds = {"multiprocessing.spawn": "validation", "multiprocessing.forkserver": "workers"}
+    seconds: dict[str, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes().decode(errors="replace")
+        except OSError:  # the process has ended since the listing
+            continue
+        kind = next((k for marker, k in kinds.items() if marker in command), None)
+        if kind and int(fields[1]) == os.getpid():  # utime, stime, cutime, cstime
+            ticks = sum(int(v) for v in fields[11:15])
+            seconds[kind] = seconds.get(kind, 0.0) + ticks / os.sysconf("SC_CLK_TCK")
+    return seconds
+
+
 def fork_server_ready() -> None:
     """Wait until the workers' fork server has imported what it preloads: it forks a first
     child only then."""
@@ -333,9 +354,15 @@ def etl_worker(url: str, scratch_url: str, batch_size: int) -> dict[str, Any]:
     fork_server_ready()
     startup = time.perf_counter() - started
     started, busy = time.perf_counter(), busy_cpu_seconds()
+    own, helpers = time.process_time(), helpers_cpu_seconds()
     result = run_etl(engine, batch_size=batch_size)
     seconds = time.perf_counter() - started
     busy = busy_cpu_seconds() - busy if busy is not None else None
+    by_process = {"main": time.process_time() - own} | {
+        kind: spent - helpers.get(kind, 0.0) for kind, spent in helpers_cpu_seconds().items()
+    }
+    if busy is not None:
+        by_process["other"] = busy - sum(by_process.values())
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "startup_seconds": startup,
@@ -344,6 +371,7 @@ def etl_worker(url: str, scratch_url: str, batch_size: int) -> dict[str, Any]:
         "status": result.status,
         "peak_mib": peak,
         "busy_seconds": busy,
+        "cpu_seconds": by_process,
         "blocks": ceiling(url, scratch_url, batch_size),
     }
 
@@ -455,6 +483,9 @@ def measure(
         # a ratio above (cores × ceiling µs / this) would need idle cores to be busier
         "etl_cpu_us": result["busy_seconds"] and round(result["busy_seconds"] / read * 1e6),
         "ceiling_us": round(ceiling_seconds / read * 1e6),
+        # the same CPU by process; "other" is the rest of the machine's busy time (the
+        # database server, the kernel, anything else running)
+        "cpu_us": {k: round(v / read * 1e6) for k, v in result["cpu_seconds"].items()},
         "cores_busy": result["busy_seconds"]
         and round(result["busy_seconds"] / result["seconds"], 2),
         "peak_mib": round(result["peak_mib"]),
