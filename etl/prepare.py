@@ -10,8 +10,8 @@ once for all of them, started by the first pool or before (:func:`start_fork_ser
 which ``newsetl etl`` calls once it has counted the documents to do, while the validation
 process imports Great Expectations). Each worker still runs a main module started from a
 file or with ``-m`` itself, so a script that runs the ETL on 200 documents or more needs
-the usual ``if __name__ == "__main__":`` guard. They die with the process that started them, even
-when it is killed (``kill -9``).
+the usual ``if __name__ == "__main__":`` guard. They die with the process that started
+them, even when it is killed (``kill -9``).
 """
 
 from __future__ import annotations
@@ -220,12 +220,18 @@ def _fork_server(backend: str) -> BaseContext:
     return context
 
 
+def _pooled(reader: DocumentReader | None, documents: int) -> bool:
+    """Whether a run of ``documents`` documents read by ``reader`` gets worker processes:
+    not a small one, nor one on a warehouse that other processes cannot open."""
+    return reader is not None and documents >= POOL_MIN_DOCUMENTS
+
+
 def start_fork_server(reader: DocumentReader | None, documents: int) -> None:
     """Start the workers' fork server now rather than with the first pool, when a run of
     ``documents`` documents read by ``reader`` will have one (:func:`worker_pool`): it
     imports the clean stage in a process of its own while this one goes on. It serves every
     later pool of this process; ``newsetl etl`` starts it beside the validation process."""
-    if reader is not None and documents >= POOL_MIN_DOCUMENTS:
+    if _pooled(reader, documents):
         _fork_server(reader.backend)
         forkserver.ensure_running()
 
@@ -236,7 +242,7 @@ def worker_pool(reader: DocumentReader | None, documents: int) -> Iterator[Worke
     launching in the background, or ``None`` when the run is too small to be worth one or
     there is no reader (an in-memory warehouse, which other processes cannot open). Work
     not started yet is cancelled on exit."""
-    if reader is None or documents < POOL_MIN_DOCUMENTS:
+    if not _pooled(reader, documents):
         yield None
         return
     executor = ProcessPoolExecutor(

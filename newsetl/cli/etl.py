@@ -32,7 +32,7 @@ def run_etl_with_progress(
     from etl.validator import stop
 
     pending = count_pending(engine, since)
-    start_workers(engine, pending)  # they are ready when the validation process is
+    start_workers(engine, pending)  # importing while the validation process imports GX
     with progress_bar() as progress:
         task = progress.add_task("etl", total=pending)
         try:
