@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Connection, func, insert, literal, select, union_all
 from sqlalchemy.orm import Session
 
@@ -156,22 +157,49 @@ def _cluster_of(records: list[dict[str, Any]], index: int) -> tuple[str, int]:
     return (cluster[0], cluster[1]) if cluster else ("batch", index)
 
 
+def _shared_bands(band_keys: list[list[int]], stored: dict[tuple, list[int]]) -> list[list[int]]:
+    """For each of a batch's new records (its ``band_keys``), the bands whose key another
+    record of the batch or a loaded article (``stored``) also has: the only bands that can
+    tie it to a cluster. Found with numpy for the whole batch, so the clustering loop
+    visits only those bands, and only the records that have one (a few in a hundred)."""
+    keys = np.array(band_keys, dtype=np.int64).reshape(len(band_keys), -1)
+    order = np.argsort(keys, axis=0, kind="stable")
+    in_order = np.take_along_axis(keys, order, axis=0)
+    same = in_order[1:] == in_order[:-1]  # a key equal to the next one in its band
+    repeated = np.zeros(keys.shape, dtype=bool)
+    repeated[1:] |= same
+    repeated[:-1] |= same
+    shared = np.zeros(keys.shape, dtype=bool)
+    np.put_along_axis(shared, order, repeated, axis=0)
+    loaded: dict[int, list[int]] = {}
+    for band, key in stored:
+        loaded.setdefault(band, []).append(key)
+    for band, found in loaded.items():
+        shared[:, band] |= np.isin(keys[:, band], found)
+    return [np.flatnonzero(row).tolist() for row in shared]
+
+
 def _cluster(session: Session, records: list[dict[str, Any]]) -> int:
     """Attach new records to the cluster sharing most bands with them (at least
     ``MIN_SHARED_BANDS``): a loaded article's cluster or one formed in this batch."""
     new = [(i, r) for i, r in enumerate(records) if r["action"] == "insert"]
+    if not new:
+        return 0
     stored = _band_matches(session, [r for _, r in new])
     roots = _roots(session, {a for ids in stored.values() for a in ids})
     in_batch: dict[tuple[int, int], list[int]] = {}
     found = 0
-    for index, record in new:
-        keys = list(enumerate(record["band_keys"]))
+    bands = _shared_bands([r["band_keys"] for _, r in new], stored)
+    for (index, record), shared_bands in zip(new, bands, strict=True):
+        if not shared_bands:
+            continue  # no band in common with anything: most records
+        keys = [(band, record["band_keys"][band]) for band in shared_bands]
         in_stored = [key for key in keys if key in stored]
         earlier = [key for key in keys if key in in_batch]
         for key in keys:
             in_batch.setdefault(key, []).append(index)
         if len(in_stored) + len(earlier) < MIN_SHARED_BANDS:
-            continue  # no cluster can share enough bands: most records
+            continue  # no cluster can share enough bands
         shared: Counter[tuple[str, int]] = Counter()
         for key in in_stored:
             shared.update({("article", roots[a]) for a in stored[key]})

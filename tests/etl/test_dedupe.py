@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 
 from etl.clean import clean_item
-from etl.dedupe import INDEX_PROBES, MIN_SHARED_BANDS, _band_matches, index_row
+from etl.dedupe import INDEX_PROBES, MIN_SHARED_BANDS, _band_matches, _shared_bands, index_row
 from etl.minhash import BANDS, band_keys, signature
 from etl.pipeline import (
     clean_validate_batch,
@@ -288,3 +288,14 @@ def test_upgrade_rebuilds_the_index_of_a_warehouse_with_the_old_layout(empty_url
     found = clusters(engine)
     assert found[republished_text_seed().url] == next(u for u in found if u.startswith("urn:"))
     engine.dispose()
+
+
+def test_only_bands_shared_with_the_batch_or_the_warehouse_reach_the_clustering_loop() -> None:
+    # three records of four bands: the first two share band 1, the third shares band 3
+    # with a loaded article and band 0 with no one but itself
+    keys = [[10, 11, 12, 13], [20, 11, 22, 23], [30, 31, 32, 33]]
+    stored = {(3, 33): [7], (2, 12): [8]}
+    assert _shared_bands(keys, stored) == [[1, 2], [1], [3]]
+    # a key equal to another record's in a different band ties nothing
+    assert _shared_bands([[1, 2], [2, 1]], {}) == [[], []]
+    assert _shared_bands([[5, 6], [5, 6], [5, 7]], {}) == [[0, 1], [0, 1], [0]]
