@@ -163,7 +163,7 @@ def _shared_bands(band_keys: list[list[int]], stored: dict[tuple, list[int]]) ->
     tie it to a cluster. Found with numpy for the whole batch, so the clustering loop
     visits only those bands, and only the records that have one (near duplicates and the
     articles they copy: one in ten of the benchmark's corpus)."""
-    keys = np.array(band_keys, dtype=np.int64).reshape(len(band_keys), -1)
+    keys = np.array(band_keys, dtype=np.int64)  # a row per record, a column per band
     order = np.argsort(keys, axis=0, kind="stable")
     in_order = np.take_along_axis(keys, order, axis=0)
     same = in_order[1:] == in_order[:-1]  # a key equal to the next one in its band

@@ -291,8 +291,8 @@ def test_upgrade_rebuilds_the_index_of_a_warehouse_with_the_old_layout(empty_url
 
 
 def test_only_bands_shared_with_the_batch_or_the_warehouse_reach_the_clustering_loop() -> None:
-    # three records of four bands: the first two share band 1, the third shares band 3
-    # with a loaded article and band 0 with no one but itself
+    # three records of four bands: the first two share band 1, the first shares band 2
+    # and the third band 3 with a loaded article; no other key recurs in its band
     keys = [[10, 11, 12, 13], [20, 11, 22, 23], [30, 31, 32, 33]]
     stored = {(3, 33): [7], (2, 12): [8]}
     assert _shared_bands(keys, stored) == [[1, 2], [1], [3]]
