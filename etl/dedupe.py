@@ -164,7 +164,7 @@ def _shared_bands(band_keys: list[list[int]], stored: dict[tuple, list[int]]) ->
     visits only those bands, and only the records that have one (near duplicates and the
     articles they copy: one in ten of the benchmark's corpus)."""
     keys = np.array(band_keys, dtype=np.int64)  # a row per record, a column per band
-    order = np.argsort(keys, axis=0, kind="stable")
+    order = np.argsort(keys, axis=0)  # any order that groups equal keys
     in_order = np.take_along_axis(keys, order, axis=0)
     same = in_order[1:] == in_order[:-1]  # a key equal to the next one in its band
     repeated = np.zeros(keys.shape, dtype=bool)
